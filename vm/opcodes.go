@@ -33,7 +33,7 @@ const (
 	LEN    // p= r            length of r as a public scalar
 	SLICE  // r= r [p] [p] [p] r[start:stop:step] with Python semantics; absent bounds are None
 	INDEX  // r= r p          r[i], negative i counts from the end; out of range is an error
-	SETIDX // r=+ p r         r[i] = scalar (in place; negative i from the end)
+	SETIDX // r= r p r         copy of r with r[i] = scalar (negative i from the end); in place when dst == src
 	CONCAT // r= r...         concatenation, all of one class
 	FILL   // r= p r          vector of length n filled with a scalar
 	RANGE  // p= p p p        public vector range(start, stop, step); step 0 is an error
@@ -258,7 +258,6 @@ var (
 	wB  = Arg{KB, Def}
 	rR  = Arg{KR, Use}
 	wR  = Arg{KR, Def}
-	rwR = Arg{KR, UseDef}
 	oP  = Arg{KOptP, Use}
 	imm = Arg{KImm, Use}
 )
@@ -271,7 +270,7 @@ var opInfo = [numOpcodes]OpInfo{
 	LEN:    {Name: "LEN", Fixed: args(wP, rR)},
 	SLICE:  {Name: "SLICE", Fixed: args(wR, rR, oP, oP, oP), SameClass: true},
 	INDEX:  {Name: "INDEX", Fixed: args(wR, rR, rP), SameClass: true},
-	SETIDX: {Name: "SETIDX", Fixed: args(rwR, rP, rR), SameClass: true},
+	SETIDX: {Name: "SETIDX", Fixed: args(wR, rR, rP, rR), SameClass: true},
 	CONCAT: {Name: "CONCAT", Fixed: args(wR), Group: args(rR), MinGroups: 1, SameClass: true},
 	FILL:   {Name: "FILL", Fixed: args(wR, rP, rR), SameClass: true},
 	RANGE:  {Name: "RANGE", Fixed: args(wP, rP, rP, rP)},

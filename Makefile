@@ -1,0 +1,41 @@
+# mpcs — private statistics over three-party secure computation.
+GO       ?= go
+BIN      := bin
+# Packages with concurrency run under the race detector in `make test`.
+RACE_PKGS := ./vm/...
+
+.PHONY: all build test bench fuzz check demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+	$(GO) test -race $(RACE_PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Each fuzz target runs for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./lang -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
+	$(GO) test ./vm -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
+check:
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) mod tidy
+	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+
+demo: build
+	@echo "The service (make demo) arrives with the service issue; until then try:"
+	@echo "  $(BIN)/mpcc emulate programs/devcon/devcon.mpcs --data programs/devcon/sample.csv"
+
+clean:
+	rm -rf $(BIN)
