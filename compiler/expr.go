@@ -496,6 +496,10 @@ func (c *compiler) intDiv(op string, a, b Value, pos lang.Pos) Value {
 		c.errorf(pos, "", "division by zero")
 		return invalid
 	}
+	if op == "//" && b.C != nil && b.C.Cmp(big.NewInt(1)) == 0 && (a.T.Vec || !t.Vec) {
+		a.T = t
+		return a
+	}
 	if a.C != nil && b.C != nil {
 		q := floorDiv(a.C, b.C)
 		if op == "%" {

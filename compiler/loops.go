@@ -377,8 +377,15 @@ func (c *compiler) counterLoop(it iteration, pos lang.Pos) *counter {
 			if it.step.C == nil {
 				c.b.emit(vm.ASSERT, c.reg(c.compare("!=", it.step, c.intConst(0), pos)), c.str("range() step must not be zero"))
 			}
-			// n = max(0, -((start - stop) // step))
-			n := c.unary("-", c.arith("//", c.arith("-", it.start, it.stop, pos), it.step, pos), pos)
+			var n Value
+			if it.step.C != nil && it.step.C.Sign() > 0 {
+				// n = max(0, (stop - start + step - 1) // step)
+				span := c.arith("-", it.stop, it.start, pos)
+				n = c.arith("//", c.arith("+", span, c.constOf(KInt, new(big.Int).Sub(it.step.C, big.NewInt(1))), pos), it.step, pos)
+			} else {
+				// n = max(0, -((start - stop) // step)), the ceiling of (stop - start) / step
+				n = c.unary("-", c.arith("//", c.arith("-", it.start, it.stop, pos), it.step, pos), pos)
+			}
 			if n.C != nil {
 				if n.C.Sign() < 0 {
 					n = c.intConst(0)

@@ -43,16 +43,29 @@ var commutative = map[vm.Opcode]bool{
 	vm.AADD: true, vm.AMUL: true, vm.ADOT: true, vm.BXOR: true, vm.BAND: true,
 }
 
-// cse replaces an instruction by an earlier identical one of its block.
-// Registers written more than once (loop variables) are versioned so that a
-// value read before and after an assignment is not confused.
+// cse replaces an instruction by an identical earlier one that dominates
+// it: within a block for any pure instruction, and across blocks (walking
+// the dominator tree) when it reads only registers written once. Registers
+// written more than once (loop variables) are versioned within a block so
+// that a value read before and after an assignment is not confused.
 func cse(code []*inst, b *builder) []*inst {
+	g := buildCFG(code)
+	n := len(g.start)
+	children := make([][]int, n)
+	for blk := 1; blk < n; blk++ {
+		if d := g.idom[blk]; d >= 0 {
+			children[d] = append(children[d], blk)
+		}
+	}
 	rename := map[int]int{}
-	var out []*inst
-	for _, blk := range blocks(code) {
-		seen := map[string][]int{}
+	removed := make([]bool, len(code))
+	var walk func(blk int, scoped map[string][]int)
+	walk = func(blk int, scoped map[string][]int) {
+		local := map[string][]int{}
 		version := map[int]int{}
-		for _, in := range blk {
+		added := []string{}
+		for idx := g.start[blk]; idx < g.end[blk]; idx++ {
+			in := code[idx]
 			ops := in.operands()
 			for i, a := range ops {
 				if isReg(a.Kind) && a.Mode != vm.Def && in.args[i] >= 0 {
@@ -63,29 +76,66 @@ func cse(code []*inst, b *builder) []*inst {
 			}
 			var defs []int
 			pure := !in.effectful() && in.op != vm.ASHUF
+			readsMulti := false
 			in.eachReg(func(r int, def bool) {
 				if def {
 					defs = append(defs, r)
-					if b.multi[r] {
-						pure = false
-					}
+					pure = pure && !b.multi[r]
+				} else if b.multi[r] {
+					readsMulti = true
 				}
 			})
 			if pure && len(defs) > 0 {
 				key := cseKey(in, ops, b, version)
-				if prev, ok := seen[key]; ok {
+				prev, ok := local[key]
+				if !ok && !readsMulti {
+					prev, ok = scoped[key]
+				}
+				if ok {
 					for i, r := range defs {
 						rename[r] = prev[i]
 					}
+					removed[idx] = true
 					continue
 				}
-				seen[key] = defs
+				if readsMulti {
+					local[key] = defs
+				} else {
+					scoped[key] = defs
+					added = append(added, key)
+				}
 			}
 			for _, r := range defs {
 				if b.multi[r] {
 					version[r]++
 				}
 			}
+		}
+		for _, c := range children[blk] {
+			walk(c, scoped)
+		}
+		for _, k := range added {
+			delete(scoped, k)
+		}
+	}
+	if len(code) > 0 {
+		walk(0, map[string][]int{})
+	}
+	// unreachable blocks still need their operands renamed
+	for idx, in := range code {
+		ops := in.operands()
+		for i, a := range ops {
+			if isReg(a.Kind) && a.Mode != vm.Def && in.args[i] >= 0 {
+				if r, ok := rename[in.args[i]]; ok {
+					in.args[i] = r
+				}
+			}
+		}
+		_ = idx
+	}
+	out := code[:0:0]
+	for idx, in := range code {
+		if !removed[idx] {
 			out = append(out, in)
 		}
 	}

@@ -28,7 +28,7 @@ import (
 // top-level statement boundaries so that it can report an error per
 // statement and go on).
 type gChunk struct {
-	Stmts []*gStmt `parser:"@@*"`
+	Stmt *gStmt `parser:"@@"`
 }
 
 // gStmt: the keyword of a compound statement is matched here rather than in
@@ -36,11 +36,11 @@ type gChunk struct {
 // allocation. Pos is the keyword's position.
 type gStmt struct {
 	Pos    lexer.Position
-	Simple *gSimpleLine `parser:"  @@"`
-	If     *gIf         `parser:"| 'if' @@"`
+	If     *gIf         `parser:"  'if' @@"`
 	For    *gFor        `parser:"| 'for' @@"`
 	Def    *gDef        `parser:"| 'def' @@"`
 	While  *gWhile      `parser:"| 'while' @@"`
+	Simple *gSimpleLine `parser:"| @@"`
 }
 
 type gSimpleLine struct {

@@ -15,7 +15,9 @@ import (
 // nothing about lines or indentation: the indentLexer below wraps it and turns
 // its NL tokens into NEWLINE, INDENT and DEDENT.
 //
-// Rules are tried in order, so the frequent ones come first. Lower-case rules
+// Rules are tried in order, so the frequent ones come first (operators are
+// split in three rules only to keep each regular expression cheap; the
+// wrapper gives them one token type). Lower-case rules
 // are dropped by participle's lexer (whitespace, comments, `\` line joins).
 // Keywords are lexed as Ident and re-typed by the wrapper, which is cheaper
 // than one more regular expression per token. Number is deliberately loose
@@ -24,10 +26,12 @@ import (
 // Invalid catch everything else, so the base lexer itself never fails.
 var baseLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "whitespace", Pattern: `[ \t\f\r]+|\x{FEFF}`},
-	{Name: "NL", Pattern: `\n`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
+	{Name: "Punct1", Pattern: `[~()\[\],:;]`},
+	{Name: "Punct", Pattern: `\*\*?=?|//?=?|<<?=?|>>?=?|==?|!=|-[>=]?|[+%&|^]=?`},
+	{Name: "NL", Pattern: `\n`},
 	{Name: "Number", Pattern: `0[xXbBoO][0-9A-Za-z_]*|(?:[0-9]|\.[0-9])(?:[eE][+-]|[0-9A-Za-z_.])*`},
-	{Name: "Punct", Pattern: `\*\*=|//=|<<=|>>=|\*\*|//|<<|>>|<=|>=|==|!=|->|[-+*/%&|^]=|[-+*/%&|^~<>=()\[\],:;.]`},
+	{Name: "Dot", Pattern: `\.`},
 	{Name: "String3", Pattern: `"""(?:\\(?s:.)|[^\\])*?"""|'''(?:\\(?s:.)|[^\\])*?'''`},
 	{Name: "BadString3", Pattern: `"""(?s:.*)|'''(?s:.*)`},
 	{Name: "String", Pattern: `"(?:\\(?:.|\n)|[^"\\\n])*"|'(?:\\(?:.|\n)|[^'\\\n])*'`},
@@ -45,6 +49,8 @@ var (
 	tIdent     = baseLexer.Symbols()["Ident"]
 	tNumber    = baseLexer.Symbols()["Number"]
 	tPunct     = baseLexer.Symbols()["Punct"]
+	tPunct1    = baseLexer.Symbols()["Punct1"]
+	tDot       = baseLexer.Symbols()["Dot"]
 	tString    = baseLexer.Symbols()["String"]
 	tBadString = baseLexer.Symbols()["BadString"]
 	tString3   = baseLexer.Symbols()["String3"]
@@ -233,6 +239,9 @@ func tokenize(file string, src []byte) tokenized {
 			ix.token(t)
 		case tString3:
 			t.Type = tString
+			ix.token(t)
+		case tPunct1, tDot:
+			t.Type = tPunct
 			ix.token(t)
 		default:
 			ix.token(t)

@@ -72,7 +72,7 @@ func Parse(file string, src []byte) (mod *Module, errs ErrorList) {
 			}
 			continue
 		}
-		mod.Body = append(mod.Body, l.stmts(g.Stmts)...)
+		mod.Body = append(mod.Body, l.stmt(g.Stmt)...)
 	}
 	errs = append(errs, l.errs...)
 	mod.Doc, mod.Body = docstring(mod.Body)

@@ -7,12 +7,12 @@ import (
 	"testing"
 )
 
-func schema(cols ...Column) *Program {
+func exSchema(cols ...Column) *Program {
 	return &Program{Ring: 128, FracBits: 24, Inputs: cols}
 }
 
 func TestReadCSV(t *testing.T) {
-	p := schema(Column{"salary", TSint}, Column{"balance", TSfix}, Column{"word", TSbits})
+	p := exSchema(Column{"salary", TSint}, Column{"balance", TSfix}, Column{"word", TSbits})
 	src := "id, salary ,balance,word,note\n" +
 		"1,100,2.5,0xff,hello\n" +
 		"2,-170141183460469231731687303715884105728,-0.5,18446744073709551615,\"a,b\"\n" +
@@ -60,7 +60,7 @@ func TestReadCSVFile(t *testing.T) {
 }
 
 func TestReadCSVErrors(t *testing.T) {
-	p := schema(Column{"x", TSint}, Column{"f", TSfix}, Column{"w", TSbits})
+	p := exSchema(Column{"x", TSint}, Column{"f", TSfix}, Column{"w", TSbits})
 	for _, c := range []struct{ src, msg string }{
 		{"", "csv: empty input: no header row"},
 		{"x,f\n1,2\n", `csv: column "w" not found in the header (columns: x, f)`},

@@ -118,8 +118,8 @@ type Engine interface {
 	Trunc(ctx context.Context, x []Share, m []uint) ([]Share, error)
 	// Shr (ASHR): exactly floor(x / 2^m); m in [0, k).
 	Shr(ctx context.Context, x []Share, m []uint) ([]Share, error)
-	// IDiv (AIDIV): floor(x / d) for a public divisor with no zero element
-	// (a scalar, or a vector of x's length).
+	// IDiv (AIDIV): floor(x / d) for a public divisor d with no zero
+	// element, elementwise with broadcasting (d is usually a scalar).
 	IDiv(ctx context.Context, x []Share, d []Vec) ([]Share, error)
 	// FDiv (AFDIV): floor(x·2^F / y), 0 where y = 0.
 	FDiv(ctx context.Context, x, y []Share) ([]Share, error)

@@ -108,9 +108,7 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 	if err := m.precheck(); err != nil {
 		return nil, err
 	}
-	if err := m.reset(); err != nil {
-		return nil, err
-	}
+	m.reset()
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, m.errAt(m.pc, "internal error: %v", r)
@@ -147,7 +145,7 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 	return res, nil
 }
 
-func (m *Machine) reset() error {
+func (m *Machine) reset() {
 	p := m.prog
 	for c := Class(0); c < NumClasses; c++ {
 		m.def[c] = make([]bool, p.NumRegs[c])
@@ -158,7 +156,6 @@ func (m *Machine) reset() error {
 	m.sec[1] = make([]Share, p.NumRegs[ClassB])
 	m.outs = make([]Vec, len(p.Outputs))
 	m.outSet = make([]bool, len(p.Outputs))
-	return nil
 }
 
 // precheck validates the operands of every instruction, so that the loop can
@@ -442,9 +439,9 @@ func exConcat(parts []Vec) Vec {
 	return r
 }
 
-// pySlice computes Python's slice(start, stop, step).indices(n) and the
+// exPySlice computes Python's slice(start, stop, step).indices(n) and the
 // resulting length.
-func pySlice(n int64, start, stop, step *int64) (first, stride, count int64) {
+func exPySlice(n int64, start, stop, step *int64) (first, stride, count int64) {
 	st := int64(1)
 	if step != nil {
 		st = *step
@@ -529,7 +526,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 			}
 			bounds[j] = &b
 		}
-		first, stride, count := pySlice(int64(v.length()), bounds[0], bounds[1], bounds[2])
+		first, stride, count := exPySlice(int64(v.length()), bounds[0], bounds[1], bounds[2])
 		m.setR(a[0], v.mapComps(func(c Vec) Vec { return exPick(c, int(first), int(stride), int(count)) }))
 
 	case INDEX:
@@ -754,21 +751,35 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		m.outs[a[0]] = CloneVec(v)
 		m.outSet[a[0]] = true
 
+	default:
+		if in.Op.Interactive() {
+			return next, m.execInteractive(ctx, pc, in)
+		}
+		return next, m.execLocal(pc, in)
+	}
+	return next, nil
+}
+
+// execLocal executes the public arithmetic and the local secret operations.
+func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
+	a := in.Args
+	k := m.k
+	switch in.Op {
 	case PADD, PSUB, PMUL, PDIV, PMOD, PFDIV, PPOW, PSHL, PSHR, PAND, POR, PXOR, PLT, PLE, PEQ, PNE:
 		x, err := m.getP(pc, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		y, err := m.getP(pc, a[2])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		n, err := m.blen(pc, x.Len(), y.Len())
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if err := m.checkRight(pc, in.Op, y); err != nil {
-			return 0, err
+			return err
 		}
 		r := NewVec(k, n)
 		switch in.Op {
@@ -810,7 +821,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	case PNEG, PNOT, PSUM:
 		x, err := m.getP(pc, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		var r Vec
 		switch in.Op {
@@ -831,13 +842,13 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for j := range vs {
 			v, err := m.getP(pc, a[1+j])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			vs[j] = v
 		}
 		n, err := m.blen(pc, vs[0].Len(), vs[1].Len(), vs[2].Len())
 		if err != nil {
-			return 0, err
+			return err
 		}
 		r := NewVec(k, n)
 		SelVec(k, r, vs[0], vs[1], vs[2])
@@ -848,7 +859,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	case PTOA, PTOB:
 		x, err := m.getP(pc, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if in.Op == PTOA {
 			m.setS(ClassA, a[0], m.eng.PToA(x))
@@ -863,14 +874,14 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		}
 		x, err := m.getS(pc, c, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		y, err := m.getS(pc, c, a[2])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if _, err := m.blen(pc, x.Len(), y.Len()); err != nil {
-			return 0, err
+			return err
 		}
 		var r Share
 		switch in.Op {
@@ -890,7 +901,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		}
 		x, err := m.getS(pc, c, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		var r Share
 		switch in.Op {
@@ -918,19 +929,19 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		var err *RuntimeError
 		if in.Op == APSUB {
 			if p, err = m.getP(pc, pi); err != nil {
-				return 0, err
+				return err
 			}
 		}
 		if x, err = m.getS(pc, c, si); err != nil {
-			return 0, err
+			return err
 		}
 		if in.Op != APSUB {
 			if p, err = m.getP(pc, pi); err != nil {
-				return 0, err
+				return err
 			}
 		}
 		if _, err := m.blen(pc, x.Len(), p.Len()); err != nil {
-			return 0, err
+			return err
 		}
 		var r Share
 		switch in.Op {
@@ -952,11 +963,11 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	case BSHL, BSHR, BROTL:
 		x, err := m.getS(pc, ClassB, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		s := a[2]
 		if s >= 64 {
-			return 0, m.errAt(pc, "shift amount %d out of range [0, 64)", s)
+			return m.errAt(pc, "shift amount %d out of range [0, 64)", s)
 		}
 		var r Share
 		switch in.Op {
@@ -969,8 +980,19 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		}
 		m.setS(ClassB, a[0], r)
 
-	// ---- interactive ----
+	default:
+		return m.errAt(pc, "opcode %s is not supported", in.Op)
+	}
+	return nil
+}
 
+// execInteractive executes an interactive instruction: it reads and checks
+// the operands of every group, hands all groups to the engine in one call,
+// then writes the results.
+func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *RuntimeError {
+	a := in.Args
+	k := m.k
+	switch in.Op {
 	case AMUL, ADOT, AFDIV, BAND:
 		c := ClassA
 		if in.Op == BAND {
@@ -981,14 +1003,14 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			x, err := m.getS(pc, c, a[3*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			y, err := m.getS(pc, c, a[3*g+2])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if _, err := m.blen(pc, x.Len(), y.Len()); err != nil {
-				return 0, err
+				return err
 			}
 			xs[g], ys[g] = x, y
 		}
@@ -1005,7 +1027,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 			rs, err = m.eng.BAnd(ctx, xs, ys)
 		}
 		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		for g := 0; g < ng; g++ {
 			m.setS(c, a[3*g], rs[g])
@@ -1017,14 +1039,14 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			x, err := m.getS(pc, ClassA, a[3*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			mm := a[3*g+2]
 			if in.Op == A2B && mm > 1 {
-				return 0, m.errAt(pc, "word %d out of range [0, 2)", mm)
+				return m.errAt(pc, "word %d out of range [0, 2)", mm)
 			}
 			if in.Op != A2B && int64(mm) >= int64(k) {
-				return 0, m.errAt(pc, "shift amount %d out of range [0, %d)", mm, k)
+				return m.errAt(pc, "shift amount %d out of range [0, %d)", mm, k)
 			}
 			xs[g], ms[g] = x, uint(mm)
 		}
@@ -1041,7 +1063,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 			c = ClassB
 		}
 		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		for g := 0; g < ng; g++ {
 			m.setS(c, a[3*g], rs[g])
@@ -1053,23 +1075,23 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			x, err := m.getS(pc, ClassA, a[3*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			d, err := m.getP(pc, a[3*g+2])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if _, err := m.blen(pc, x.Len(), d.Len()); err != nil {
-				return 0, err
+				return err
 			}
 			if err := m.checkRight(pc, PDIV, d); err != nil {
-				return 0, err
+				return err
 			}
 			xs[g], ds[g] = x, d
 		}
 		rs, err := m.eng.IDiv(ctx, xs, ds)
 		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		for g := 0; g < ng; g++ {
 			m.setS(ClassA, a[3*g], rs[g])
@@ -1085,7 +1107,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			x, err := m.getS(pc, c, a[2*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			xs[g] = x
 		}
@@ -1102,14 +1124,14 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 				lens[g] = x.Len()
 			}
 			if rerr := m.sameLen(pc, lens...); rerr != nil {
-				return 0, rerr
+				return rerr
 			}
 			rs, err = m.eng.Shuffle(ctx, xs)
 		case B2A:
 			rs, err = m.eng.B2A(ctx, xs)
 		}
 		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		for g := 0; g < ng; g++ {
 			m.setS(rc, a[2*g], rs[g])
@@ -1125,7 +1147,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			x, err := m.getS(pc, c, a[2*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			xs[g] = x
 		}
@@ -1137,7 +1159,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 			rs, err = m.eng.BOpen(ctx, xs)
 		}
 		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		for g := 0; g < ng; g++ {
 			m.setP(a[2*g], exNorm(k, rs[g]))
@@ -1146,7 +1168,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	case ASORT:
 		key, err := m.getS(pc, ClassA, a[1])
 		if err != nil {
-			return 0, err
+			return err
 		}
 		ng := (len(a) - 2) / 2
 		vals := make([]Share, ng)
@@ -1154,17 +1176,17 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		for g := 0; g < ng; g++ {
 			v, err := m.getS(pc, ClassA, a[2+2*g+1])
 			if err != nil {
-				return 0, err
+				return err
 			}
 			vals[g] = v
 			lens = append(lens, v.Len())
 		}
 		if rerr := m.sameLen(pc, lens...); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		sk, sv, serr := m.eng.Sort(ctx, key, vals)
 		if rerr := m.engineResult(pc, serr, len(sv), ng); rerr != nil {
-			return 0, rerr
+			return rerr
 		}
 		m.setS(ClassA, a[0], sk)
 		for g := 0; g < ng; g++ {
@@ -1172,9 +1194,9 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		}
 
 	default:
-		return 0, m.errAt(pc, "opcode %s is not supported", in.Op)
+		return m.errAt(pc, "opcode %s is not supported", in.Op)
 	}
-	return next, nil
+	return nil
 }
 
 // index reads the public scalar index operand x for a vector of length n and

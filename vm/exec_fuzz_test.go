@@ -7,16 +7,16 @@ import (
 	"testing"
 )
 
-// randomProgram builds a structurally valid program (every operand in range,
+// exRandomProgram builds a structurally valid program (every operand in range,
 // as Verify demands) of random instructions over a few registers.
-func randomProgram(r *rand.Rand, k int) *Program {
-	b := newPB(k)
+func exRandomProgram(r *rand.Rand, k int) *Program {
+	b := newExProg(k)
 	p := b.p
 	for c := range p.NumRegs {
 		p.NumRegs[c] = 4
 	}
 	p.NumRegs[ClassI] = 0
-	ev := edgeValues(k)
+	ev := exEdgeValues(k)
 	for i := 0; i < 6; i++ {
 		n := []int{0, 1, 1, 1, 2, 3}[r.IntN(6)]
 		if i == 0 {
@@ -122,12 +122,12 @@ func TestRandomProgramsNoPanic(t *testing.T) {
 		if i%2 == 1 {
 			k = 128
 		}
-		p := randomProgram(r, k)
-		checkNoPanic(t, p)
+		p := exRandomProgram(r, k)
+		exCheckNoPanic(t, p)
 	}
 }
 
-func checkNoPanic(t *testing.T, p *Program) {
+func exCheckNoPanic(t *testing.T, p *Program) {
 	t.Helper()
 	data := &Dataset{Ring: p.Ring, FracBits: p.FracBits, Rows: 3,
 		Columns: []Column{{"x", TSint}, {"w", TSbits}},
@@ -149,6 +149,6 @@ func FuzzMachine(f *testing.F) {
 		if wide {
 			k = 128
 		}
-		checkNoPanic(t, randomProgram(rand.New(rand.NewPCG(seed, 0)), k))
+		exCheckNoPanic(t, exRandomProgram(rand.New(rand.NewPCG(seed, 0)), k))
 	})
 }

@@ -14,70 +14,72 @@ import (
 
 // ---- a tiny program builder ----
 
-const tFile = "t.mpcs"
+const exTFile = "t.mpcs"
 
-type pb struct {
+type exProg struct {
 	k int
 	p *Program
 }
 
-func newPB(k int) *pb {
+func newExProg(k int) *exProg {
 	f := 16
 	if k == 128 {
 		f = 24
 	}
-	p := &Program{Ring: k, FracBits: f, Strings: []string{tFile}}
+	p := &Program{Ring: k, FracBits: f, Strings: []string{exTFile}}
 	for c := range p.NumRegs {
 		p.NumRegs[c] = 16
 	}
-	return &pb{k: k, p: p}
+	return &exProg{k: k, p: p}
 }
 
-// emit appends an instruction at source line pc+1, column 5.
-func (b *pb) emit(op Opcode, args ...uint32) int {
+// emit appends an instruction exAt source line pc+1, column 5.
+func (b *exProg) emit(op Opcode, args ...uint32) int {
 	b.p.Code = append(b.p.Code, Instr{Op: op, Args: args})
 	pc := len(b.p.Code) - 1
 	b.p.Pos = append(b.p.Pos, SrcPos{File: 0, Line: uint32(pc + 1), Col: 5})
 	return pc
 }
 
-func (b *pb) konst(v Vec) uint32 {
+func (b *exProg) konst(v Vec) uint32 {
 	b.p.Consts = append(b.p.Consts, v)
 	return uint32(len(b.p.Consts) - 1)
 }
 
 // ints loads a constant vector into register p<reg>.
-func (b *pb) ints(reg uint32, xs ...int64) int { return b.emit(CONST, reg, b.konst(VecOf(b.k, xs...))) }
-
-func (b *pb) bigs(reg uint32, xs []*big.Int) int {
-	return b.emit(CONST, reg, b.konst(bigVec(b.k, xs)))
+func (b *exProg) ints(reg uint32, xs ...int64) int {
+	return b.emit(CONST, reg, b.konst(VecOf(b.k, xs...)))
 }
 
-func (b *pb) str(s string) uint32 {
+func (b *exProg) bigs(reg uint32, xs []*big.Int) int {
+	return b.emit(CONST, reg, b.konst(exBigVec(b.k, xs)))
+}
+
+func (b *exProg) str(s string) uint32 {
 	b.p.Strings = append(b.p.Strings, s)
 	return uint32(len(b.p.Strings) - 1)
 }
 
-func (b *pb) out(name string, t Type, vector bool, reg uint32) int {
+func (b *exProg) out(name string, t Type, vector bool, reg uint32) int {
 	b.p.Outputs = append(b.p.Outputs, Output{Name: name, Type: t, Vector: vector})
 	return b.emit(OUTPUT, uint32(len(b.p.Outputs)-1), reg)
 }
 
-func (b *pb) input(name string, t Type) uint32 {
+func (b *exProg) input(name string, t Type) uint32 {
 	b.p.Inputs = append(b.p.Inputs, Column{Name: name, Type: t})
 	return uint32(len(b.p.Inputs) - 1)
 }
 
-func (b *pb) param(name string, t Type, def int64) uint32 {
+func (b *exProg) param(name string, t Type, def int64) uint32 {
 	b.p.Params = append(b.p.Params, Param{Name: name, Type: t, Default: b.konst(VecOf(b.k, def))})
 	return uint32(len(b.p.Params) - 1)
 }
 
-func (b *pb) run(data *Dataset, params map[string]string) (*Result, error) {
+func (b *exProg) run(data *Dataset, params map[string]string) (*Result, error) {
 	return Emulate(context.Background(), b.p, data, params)
 }
 
-func (b *pb) mustRun(t *testing.T) *Result {
+func (b *exProg) mustRun(t *testing.T) *Result {
 	t.Helper()
 	res, err := b.run(nil, nil)
 	if err != nil {
@@ -90,11 +92,11 @@ func xrA(i uint32) uint32 { return EncodeReg(Reg{ClassA, i}) }
 func xrB(i uint32) uint32 { return EncodeReg(Reg{ClassB, i}) }
 func xrP(i uint32) uint32 { return EncodeReg(Reg{ClassP, i}) }
 
-// at returns the source position of instruction pc as the builder sets it.
-func at(pc int) string { return fmt.Sprintf("%s:%d:5", tFile, pc+1) }
+// exAt returns the source position of instruction pc as the builder sets it.
+func exAt(pc int) string { return fmt.Sprintf("%s:%d:5", exTFile, pc+1) }
 
-// outInts returns an output's elements as signed decimal strings.
-func outInts(t *testing.T, res *Result, name string) []string {
+// exOutInts returns an output's elements as signed decimal strings.
+func exOutInts(t *testing.T, res *Result, name string) []string {
 	t.Helper()
 	o, ok := res.Output(name)
 	if !ok {
@@ -107,9 +109,9 @@ func outInts(t *testing.T, res *Result, name string) []string {
 	return s
 }
 
-func wantInts(t *testing.T, res *Result, name string, want ...int64) {
+func exWantInts(t *testing.T, res *Result, name string, want ...int64) {
 	t.Helper()
-	got := outInts(t, res, name)
+	got := exOutInts(t, res, name)
 	ws := make([]string, len(want))
 	for i, w := range want {
 		ws[i] = strconv.FormatInt(w, 10)
@@ -119,7 +121,7 @@ func wantInts(t *testing.T, res *Result, name string, want ...int64) {
 	}
 }
 
-func wantErr(t *testing.T, err error, want string) {
+func exWantErr(t *testing.T, err error, want string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want %q", want)
@@ -135,22 +137,22 @@ func wantErr(t *testing.T, err error, want string) {
 
 // ---- every opcode against a math/big reference ----
 
-// evalOp runs one instruction of op over operand vectors (one per used
+// exEvalOp runs one instruction of op over operand vectors (one per used
 // register of the picture, taken from the fixed part or the first group)
 // and returns the result as a public vector: A results are opened, B
 // results opened as words.
-func evalOp(k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
-	return evalOpWith(nil, k, op, imm, ins...)
+func exEvalOp(k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
+	return exEvalOpWith(nil, k, op, imm, ins...)
 }
 
-// evalOpWith is evalOp over the engine mk makes (nil: the plaintext engine).
-func evalOpWith(mk func(k, f int) Engine, k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
+// exEvalOpWith is exEvalOp over the engine mk makes (nil: the plaintext engine).
+func exEvalOpWith(mk func(k, f int) Engine, k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
 	info, _ := op.Info()
 	pic := info.Fixed
 	if len(pic) == 0 {
 		pic = info.Group
 	}
-	b := newPB(k)
+	b := newExProg(k)
 	args := make([]uint32, len(pic))
 	used := 0
 	pn := uint32(0)
@@ -208,11 +210,11 @@ func evalOpWith(mk func(k, f int) Engine, k int, op Opcode, imm uint32, ins ...[
 	return res.Outputs[0].Value, dstClass, nil
 }
 
-func lo64(x *big.Int) uint64 {
+func exLo64(x *big.Int) uint64 {
 	return new(big.Int).And(x, new(big.Int).SetUint64(^uint64(0))).Uint64()
 }
 
-type opRef struct {
+type exOpRef struct {
 	op   Opcode
 	ref  func(k, f int, x, y *big.Int, imm int) *big.Int
 	skip func(x, y *big.Int) bool // pairs the op rejects (tested elsewhere)
@@ -221,7 +223,7 @@ type opRef struct {
 	word bool                     // result is a 64-bit word
 }
 
-func smallSet(xs ...int64) func(int) []*big.Int {
+func exSmallSet(xs ...int64) func(int) []*big.Int {
 	return func(int) []*big.Int {
 		r := make([]*big.Int, len(xs))
 		for i, x := range xs {
@@ -231,15 +233,15 @@ func smallSet(xs ...int64) func(int) []*big.Int {
 	}
 }
 
-func shiftAmounts(k int) []*big.Int {
-	r := smallSet(0, 1, 2, 5, 31, 32, 62, 63)(k)
+func exShiftAmounts(k int) []*big.Int {
+	r := exSmallSet(0, 1, 2, 5, 31, 32, 62, 63)(k)
 	if k == 128 {
-		r = append(r, smallSet(64, 65, 100, 126, 127)(k)...)
+		r = append(r, exSmallSet(64, 65, 100, 126, 127)(k)...)
 	}
 	return r
 }
 
-func immRange(ms ...int) func(int) []int {
+func exImmRange(ms ...int) func(int) []int {
 	return func(k int) []int {
 		var r []int
 		for _, m := range ms {
@@ -251,51 +253,51 @@ func immRange(ms ...int) func(int) []int {
 	}
 }
 
-func isZero(_, y *big.Int) bool { return y.Sign() == 0 }
+func exIsZero(_, y *big.Int) bool { return y.Sign() == 0 }
 
 var (
 	bAdd = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Add(x, y) }
 	bSub = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Sub(x, y) }
 	bMul = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Mul(x, y) }
-	bDiv = func(_, _ int, x, y *big.Int, _ int) *big.Int { q, _ := refFloorDiv(x, y); return q }
-	bMod = func(_, _ int, x, y *big.Int, _ int) *big.Int { _, r := refFloorDiv(x, y); return r }
+	bDiv = func(_, _ int, x, y *big.Int, _ int) *big.Int { q, _ := exRefFloorDiv(x, y); return q }
+	bMod = func(_, _ int, x, y *big.Int, _ int) *big.Int { _, r := exRefFloorDiv(x, y); return r }
 	bFix = func(_, f int, x, y *big.Int, _ int) *big.Int {
 		if y.Sign() == 0 {
 			return new(big.Int)
 		}
-		q, _ := refFloorDiv(new(big.Int).Lsh(x, uint(f)), y)
+		q, _ := exRefFloorDiv(new(big.Int).Lsh(x, uint(f)), y)
 		return q
 	}
 	bShr = func(_, _ int, x, _ *big.Int, m int) *big.Int { return new(big.Int).Rsh(x, uint(m)) }
-	bLtz = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return refBool(x.Sign() < 0) }
-	bEqz = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return refBool(x.Sign() == 0) }
+	bLtz = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return exRefBool(x.Sign() < 0) }
+	bEqz = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return exRefBool(x.Sign() == 0) }
 	bNeg = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).Neg(x) }
 	bId  = func(_, _ int, x, _ *big.Int, _ int) *big.Int { return x }
-	wXor = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(lo64(x) ^ lo64(y)) }
-	wAnd = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(lo64(x) & lo64(y)) }
+	wXor = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(exLo64(x) ^ exLo64(y)) }
+	wAnd = func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(exLo64(x) & exLo64(y)) }
 )
 
-var opRefs = []opRef{
+var exOpRefs = []exOpRef{
 	{op: PADD, ref: bAdd},
 	{op: PSUB, ref: bSub},
 	{op: PMUL, ref: bMul},
 	{op: PNEG, ref: bNeg},
-	{op: PDIV, ref: bDiv, skip: isZero},
-	{op: PMOD, ref: bMod, skip: isZero},
-	{op: PFDIV, ref: bFix, skip: isZero},
+	{op: PDIV, ref: bDiv, skip: exIsZero},
+	{op: PMOD, ref: bMod, skip: exIsZero},
+	{op: PFDIV, ref: bFix, skip: exIsZero},
 	{op: PPOW, ref: func(k, _ int, x, y *big.Int, _ int) *big.Int {
-		return new(big.Int).Exp(new(big.Int).Mod(x, refMod(k)), y, refMod(k))
-	}, ys: smallSet(0, 1, 2, 3, 7, 63, 64, 127, 128, 1000, 1<<40)},
-	{op: PSHL, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Lsh(x, uint(y.Int64())) }, ys: shiftAmounts},
-	{op: PSHR, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Rsh(x, uint(y.Int64())) }, ys: shiftAmounts},
+		return new(big.Int).Exp(new(big.Int).Mod(x, exRefMod(k)), y, exRefMod(k))
+	}, ys: exSmallSet(0, 1, 2, 3, 7, 63, 64, 127, 128, 1000, 1<<40)},
+	{op: PSHL, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Lsh(x, uint(y.Int64())) }, ys: exShiftAmounts},
+	{op: PSHR, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Rsh(x, uint(y.Int64())) }, ys: exShiftAmounts},
 	{op: PAND, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).And(x, y) }},
 	{op: POR, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Or(x, y) }},
 	{op: PXOR, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return new(big.Int).Xor(x, y) }},
 	{op: PNOT, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).Not(x) }},
-	{op: PLT, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return refBool(x.Cmp(y) < 0) }},
-	{op: PLE, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return refBool(x.Cmp(y) <= 0) }},
-	{op: PEQ, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return refBool(x.Cmp(y) == 0) }},
-	{op: PNE, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return refBool(x.Cmp(y) != 0) }},
+	{op: PLT, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return exRefBool(x.Cmp(y) < 0) }},
+	{op: PLE, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return exRefBool(x.Cmp(y) <= 0) }},
+	{op: PEQ, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return exRefBool(x.Cmp(y) == 0) }},
+	{op: PNE, ref: func(_, _ int, x, y *big.Int, _ int) *big.Int { return exRefBool(x.Cmp(y) != 0) }},
 
 	{op: PTOA, ref: bId},
 	{op: AADD, ref: bAdd},
@@ -306,35 +308,35 @@ var opRefs = []opRef{
 	{op: APSUB, ref: bSub},
 	{op: AMULP, ref: bMul},
 	{op: AMUL, ref: bMul},
-	{op: ATRUNC, ref: bShr, imms: immRange(0, 1, 16, 24, 63, 64, 100, 127)},
-	{op: ASHR, ref: bShr, imms: immRange(0, 1, 2, 16, 24, 62, 63, 64, 126, 127)},
-	{op: AIDIV, ref: bDiv, skip: isZero},
+	{op: ATRUNC, ref: bShr, imms: exImmRange(0, 1, 16, 24, 63, 64, 100, 127)},
+	{op: ASHR, ref: bShr, imms: exImmRange(0, 1, 2, 16, 24, 62, 63, 64, 126, 127)},
+	{op: AIDIV, ref: bDiv, skip: exIsZero},
 	{op: AFDIV, ref: bFix},
 	{op: ALTZ, ref: bLtz},
 	{op: AEQZ, ref: bEqz},
-	{op: B2A, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return big.NewInt(int64(lo64(x))) }},
+	{op: B2A, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return big.NewInt(int64(exLo64(x))) }},
 
-	{op: PTOB, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(lo64(x)) }, word: true},
+	{op: PTOB, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(exLo64(x)) }, word: true},
 	{op: BXOR, ref: wXor, word: true},
 	{op: BXORP, ref: wXor, word: true},
 	{op: BAND, ref: wAnd, word: true},
 	{op: BANDP, ref: wAnd, word: true},
-	{op: BNOT, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(^lo64(x)) }, word: true},
-	{op: BSHL, ref: func(_, _ int, x, _ *big.Int, m int) *big.Int { return new(big.Int).SetUint64(lo64(x) << m) }, imms: immRange(0, 1, 7, 32, 63), word: true},
-	{op: BSHR, ref: func(_, _ int, x, _ *big.Int, m int) *big.Int { return new(big.Int).SetUint64(lo64(x) >> m) }, imms: immRange(0, 1, 7, 32, 63), word: true},
+	{op: BNOT, ref: func(_, _ int, x, _ *big.Int, _ int) *big.Int { return new(big.Int).SetUint64(^exLo64(x)) }, word: true},
+	{op: BSHL, ref: func(_, _ int, x, _ *big.Int, m int) *big.Int { return new(big.Int).SetUint64(exLo64(x) << m) }, imms: exImmRange(0, 1, 7, 32, 63), word: true},
+	{op: BSHR, ref: func(_, _ int, x, _ *big.Int, m int) *big.Int { return new(big.Int).SetUint64(exLo64(x) >> m) }, imms: exImmRange(0, 1, 7, 32, 63), word: true},
 	{op: BROTL, ref: func(_, _ int, x, _ *big.Int, m int) *big.Int {
-		u := lo64(x)
+		u := exLo64(x)
 		return new(big.Int).SetUint64(u<<m | u>>(64-m))
-	}, imms: immRange(0, 1, 7, 32, 63), word: true},
-	{op: A2B, ref: func(k, _ int, x, _ *big.Int, w int) *big.Int { return new(big.Int).SetUint64(refWord(k, x, w)) }, imms: immRange(0, 1), word: true},
+	}, imms: exImmRange(0, 1, 7, 32, 63), word: true},
+	{op: A2B, ref: func(k, _ int, x, _ *big.Int, w int) *big.Int { return new(big.Int).SetUint64(exRefWord(k, x, w)) }, imms: exImmRange(0, 1), word: true},
 }
 
 func TestOpcodeSemantics(t *testing.T) { testOpcodeSemantics(t, nil) }
 
 func testOpcodeSemantics(t *testing.T, mk func(k, f int) Engine) {
 	for _, k := range []int{64, 128} {
-		f := newPB(k).p.FracBits
-		for _, c := range opRefs {
+		f := newExProg(k).p.FracBits
+		for _, c := range exOpRefs {
 			t.Run(fmt.Sprintf("%s/k%d", c.op, k), func(t *testing.T) {
 				info, _ := c.op.Info()
 				pic := info.Fixed
@@ -347,7 +349,7 @@ func testOpcodeSemantics(t *testing.T, mk func(k, f int) Engine) {
 						nuse++
 					}
 				}
-				ev := edgeValues(k)
+				ev := exEdgeValues(k)
 				ys := ev
 				if c.ys != nil {
 					ys = c.ys(k)
@@ -374,7 +376,7 @@ func testOpcodeSemantics(t *testing.T, mk func(k, f int) Engine) {
 					if nuse == 2 {
 						ins = append(ins, rs)
 					}
-					got, _, err := evalOpWith(mk, k, c.op, uint32(imm), ins...)
+					got, _, err := exEvalOpWith(mk, k, c.op, uint32(imm), ins...)
 					if err != nil {
 						t.Fatalf("imm %d: %v", imm, err)
 					}
@@ -393,7 +395,7 @@ func testOpcodeSemantics(t *testing.T, mk func(k, f int) Engine) {
 							}
 							continue
 						}
-						want = refWrap(k, want)
+						want = exRefWrap(k, want)
 						if g := ElemBig(k, got, i); g.Cmp(want) != 0 {
 							t.Fatalf("%s(%v, %v; %d) = %v, want %v", c.op, x, y, imm, g, want)
 						}
@@ -407,7 +409,7 @@ func testOpcodeSemantics(t *testing.T, mk func(k, f int) Engine) {
 // Every opcode is exercised by some test of this package.
 func TestEveryOpcodeCovered(t *testing.T) {
 	covered := map[Opcode]bool{}
-	for _, c := range opRefs {
+	for _, c := range exOpRefs {
 		covered[c.op] = true
 	}
 	// exercised by the dedicated tests below
@@ -427,7 +429,7 @@ func TestEveryOpcodeCovered(t *testing.T) {
 
 func TestReductionsAndSelect(t *testing.T) {
 	for _, k := range []int{64, 128} {
-		b := newPB(k)
+		b := newExProg(k)
 		b.ints(0, 1, 2, 3, 4)
 		b.ints(1, 10)
 		b.ints(2, 1, 0, 1, 0)
@@ -460,17 +462,17 @@ func TestReductionsAndSelect(t *testing.T) {
 		b.out("easum", TSint, false, 13)
 		b.out("edot", TSint, false, 14)
 		res := b.mustRun(t)
-		wantInts(t, res, "psum", 10)
-		wantInts(t, res, "sel", 1, 10, 3, 10)
-		wantInts(t, res, "sel1", 1, 2, 3, 4)
-		wantInts(t, res, "addb", 11, 12, 13, 14)
-		wantInts(t, res, "subb", 9, 8, 7, 6)
-		wantInts(t, res, "asum", 10)
-		wantInts(t, res, "dot", 4)
-		wantInts(t, res, "mulp", 10, 20, 30, 40)
-		wantInts(t, res, "esum", 0)
-		wantInts(t, res, "easum", 0)
-		wantInts(t, res, "edot", 0)
+		exWantInts(t, res, "psum", 10)
+		exWantInts(t, res, "sel", 1, 10, 3, 10)
+		exWantInts(t, res, "sel1", 1, 2, 3, 4)
+		exWantInts(t, res, "addb", 11, 12, 13, 14)
+		exWantInts(t, res, "subb", 9, 8, 7, 6)
+		exWantInts(t, res, "asum", 10)
+		exWantInts(t, res, "dot", 4)
+		exWantInts(t, res, "mulp", 10, 20, 30, 40)
+		exWantInts(t, res, "esum", 0)
+		exWantInts(t, res, "easum", 0)
+		exWantInts(t, res, "edot", 0)
 		if res.Rounds != 4 { // ADOT, the 3-group AOPEN, ADOT, the 2-group AOPEN
 			t.Fatalf("rounds = %d, want 4", res.Rounds)
 		}
@@ -481,54 +483,54 @@ func TestBroadcastErrors(t *testing.T) {
 	for _, k := range []int{64, 128} {
 		type tc struct {
 			name  string
-			build func(b *pb) int // returns the failing pc
+			build func(b *exProg) int // returns the failing pc
 			msg   string
 		}
 		cases := []tc{
-			{"padd", func(b *pb) int {
+			{"padd", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1, 2, 3, 4, 5)
 				return b.emit(PADD, 2, 0, 1)
 			}, "vectors of different lengths 3 and 5"},
-			{"psel", func(b *pb) int {
+			{"psel", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1)
 				b.ints(2, 1, 2)
 				return b.emit(PSEL, 3, 0, 1, 2)
 			}, "vectors of different lengths 3 and 2"},
-			{"aadd", func(b *pb) int {
+			{"aadd", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1, 2, 3, 4, 5)
 				b.emit(PTOA, 0, 0)
 				b.emit(PTOA, 1, 1)
 				return b.emit(AADD, 2, 1, 0)
 			}, "vectors of different lengths 5 and 3"},
-			{"amulp", func(b *pb) int {
+			{"amulp", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1, 2)
 				b.emit(PTOA, 0, 0)
 				return b.emit(AMULP, 2, 0, 1)
 			}, "vectors of different lengths 3 and 2"},
-			{"amul-group2", func(b *pb) int {
+			{"amul-group2", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1, 2)
 				b.emit(PTOA, 0, 0)
 				b.emit(PTOA, 1, 1)
 				return b.emit(AMUL, 2, 0, 0, 3, 0, 1)
 			}, "vectors of different lengths 3 and 2"},
-			{"zero-vs-three", func(b *pb) int {
+			{"zero-vs-three", func(b *exProg) int {
 				b.ints(0)
 				b.ints(1, 1, 2, 3)
 				return b.emit(PMUL, 2, 0, 1)
 			}, "vectors of different lengths 0 and 3"},
-			{"bxor", func(b *pb) int {
+			{"bxor", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1, 2)
 				b.emit(PTOB, 0, 0)
 				b.emit(PTOB, 1, 1)
 				return b.emit(BXOR, 2, 0, 1)
 			}, "vectors of different lengths 3 and 2"},
-			{"chklen", func(b *pb) int {
+			{"chklen", func(b *exProg) int {
 				b.ints(0, 1, 2, 3)
 				b.ints(1, 1)
 				return b.emit(CHKLEN, xrP(0), xrP(1))
@@ -536,10 +538,10 @@ func TestBroadcastErrors(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s/k%d", c.name, k), func(t *testing.T) {
-				b := newPB(k)
+				b := newExProg(k)
 				pc := c.build(b)
 				_, err := b.run(nil, nil)
-				wantErr(t, err, at(pc)+": "+c.msg)
+				exWantErr(t, err, exAt(pc)+": "+c.msg)
 			})
 		}
 	}
@@ -550,204 +552,204 @@ func TestBroadcastErrors(t *testing.T) {
 func TestRuntimeErrors(t *testing.T) {
 	type tc struct {
 		name  string
-		build func(b *pb) int
+		build func(b *exProg) int
 		msg   string
 	}
 	cases := []tc{
-		{"index", func(b *pb) int {
+		{"index", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 7)
 			return b.emit(INDEX, xrP(2), xrP(0), 1)
 		}, "index 7 out of range for length 3"},
-		{"index-neg", func(b *pb) int {
+		{"index-neg", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, -4)
 			return b.emit(INDEX, xrP(2), xrP(0), 1)
 		}, "index -4 out of range for length 3"},
-		{"index-vector", func(b *pb) int {
+		{"index-vector", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			return b.emit(INDEX, xrP(2), xrP(0), 0)
 		}, "index must be a scalar, got a vector of length 3"},
-		{"setidx", func(b *pb) int {
+		{"setidx", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 3)
 			b.ints(2, 9)
 			return b.emit(SETIDX, xrP(0), xrP(0), 1, xrP(2))
 		}, "index 3 out of range for length 3"},
-		{"setidx-vector", func(b *pb) int {
+		{"setidx-vector", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 0)
 			return b.emit(SETIDX, xrP(0), xrP(0), 1, xrP(0))
 		}, "assigned value must be a scalar, got a vector of length 3"},
-		{"pdiv", func(b *pb) int {
+		{"pdiv", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 1, 0, 1)
 			return b.emit(PDIV, 2, 0, 1)
 		}, "division by zero"},
-		{"pmod", func(b *pb) int {
+		{"pmod", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 0)
 			return b.emit(PMOD, 2, 0, 1)
 		}, "modulo by zero"},
-		{"pfdiv", func(b *pb) int {
+		{"pfdiv", func(b *exProg) int {
 			b.ints(0, 1)
 			b.ints(1, 0)
 			return b.emit(PFDIV, 2, 0, 1)
 		}, "division by zero"},
-		{"aidiv", func(b *pb) int {
+		{"aidiv", func(b *exProg) int {
 			b.ints(0, 5)
 			b.ints(1, 0)
 			b.emit(PTOA, 0, 0)
 			return b.emit(AIDIV, 1, 0, 0, 2, 0, 1)
 		}, "division by zero"},
-		{"ppow", func(b *pb) int {
+		{"ppow", func(b *exProg) int {
 			b.ints(0, 2)
 			b.ints(1, -1)
 			return b.emit(PPOW, 2, 0, 1)
 		}, "negative exponent -1"},
-		{"pshl", func(b *pb) int {
+		{"pshl", func(b *exProg) int {
 			b.ints(0, 2)
 			b.ints(1, int64(b.k))
 			return b.emit(PSHL, 2, 0, 1)
 		}, "shift amount %K out of range [0, %K)"},
-		{"pshr-neg", func(b *pb) int {
+		{"pshr-neg", func(b *exProg) int {
 			b.ints(0, 2)
 			b.ints(1, -1)
 			return b.emit(PSHR, 2, 0, 1)
 		}, "shift amount -1 out of range [0, %K)"},
-		{"assert", func(b *pb) int {
+		{"assert", func(b *exProg) int {
 			b.ints(0, 0)
 			return b.emit(ASSERT, 0, b.str("n must be positive"))
 		}, "assertion failed: n must be positive"},
-		{"range-step", func(b *pb) int {
+		{"range-step", func(b *exProg) int {
 			b.ints(0, 0)
 			b.ints(1, 10)
 			b.ints(2, 0)
 			return b.emit(RANGE, 3, 0, 1, 2)
 		}, "range step must not be zero"},
-		{"range-long", func(b *pb) int {
+		{"range-long", func(b *exProg) int {
 			b.ints(0, 0)
 			b.ints(1, 1<<40)
 			b.ints(2, 1)
 			return b.emit(RANGE, 3, 0, 1, 2)
 		}, "range of 1099511627776 elements is too long (limit 2147483648)"},
-		{"range-huge", func(b *pb) int {
+		{"range-huge", func(b *exProg) int {
 			b.ints(0, -1<<63)
 			b.ints(1, 1<<63-1)
 			b.ints(2, 1)
 			return b.emit(RANGE, 3, 0, 1, 2)
 		}, "range of 18446744073709551615 elements is too long (limit 2147483648)"},
-		{"slice-step", func(b *pb) int {
+		{"slice-step", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 0)
 			return b.emit(SLICE, xrP(2), xrP(0), 0, 0, 2)
 		}, "slice step must not be zero"},
-		{"output-twice", func(b *pb) int {
+		{"output-twice", func(b *exProg) int {
 			b.ints(0, 1)
 			b.out("x", TInt, false, 0)
 			b.emit(OUTPUT, 0, 0)
 			return len(b.p.Code) - 1
 		}, `output "x" written twice`},
-		{"output-scalar", func(b *pb) int {
+		{"output-scalar", func(b *exProg) int {
 			b.ints(0, 1, 2)
 			return b.out("x", TInt, false, 0)
 		}, `output "x" must be a scalar, got a vector of length 2`},
-		{"fill-neg", func(b *pb) int {
+		{"fill-neg", func(b *exProg) int {
 			b.ints(0, -1)
 			b.ints(1, 7)
 			return b.emit(FILL, xrP(2), 0, xrP(1))
 		}, "fill length -1 must not be negative"},
-		{"fill-vector", func(b *pb) int {
+		{"fill-vector", func(b *exProg) int {
 			b.ints(0, 2)
 			b.ints(1, 7, 8)
 			return b.emit(FILL, xrP(2), 0, xrP(1))
 		}, "fill value must be a scalar, got a vector of length 2"},
-		{"fill-long", func(b *pb) int {
+		{"fill-long", func(b *exProg) int {
 			b.ints(0, 1<<40)
 			b.ints(1, 7)
 			return b.emit(FILL, xrP(2), 0, xrP(1))
 		}, "fill length 1099511627776 is too long (limit 2147483648)"},
-		{"unset", func(b *pb) int {
+		{"unset", func(b *exProg) int {
 			return b.emit(PADD, 0, 1, 2)
 		}, "register p1 is read before it is written"},
-		{"unset-secret", func(b *pb) int {
+		{"unset-secret", func(b *exProg) int {
 			return b.emit(AOPEN, 0, 3)
 		}, "register a3 is read before it is written"},
-		{"jz-vector", func(b *pb) int {
+		{"jz-vector", func(b *exProg) int {
 			b.ints(0, 1, 2)
 			return b.emit(JZ, 0, 0)
 		}, "condition must be a scalar, got a vector of length 2"},
-		{"asort-len", func(b *pb) int {
+		{"asort-len", func(b *exProg) int {
 			b.ints(0, 3, 1, 2)
 			b.ints(1, 1, 2)
 			b.emit(PTOA, 0, 0)
 			b.emit(PTOA, 1, 1)
 			return b.emit(ASORT, 2, 0, 3, 1)
 		}, "vectors of different lengths 3 and 2"},
-		{"ashuf-len", func(b *pb) int {
+		{"ashuf-len", func(b *exProg) int {
 			b.ints(0, 3, 1, 2)
 			b.ints(1, 1, 2)
 			b.emit(PTOA, 0, 0)
 			b.emit(PTOA, 1, 1)
 			return b.emit(ASHUF, 2, 0, 3, 1)
 		}, "vectors of different lengths 3 and 2"},
-		{"input-missing", func(b *pb) int {
+		{"input-missing", func(b *exProg) int {
 			return b.emit(INPUT, xrA(0), b.input("salary", TSint))
 		}, `no dataset: cannot read input "salary"`},
-		{"trunc-imm", func(b *pb) int {
+		{"trunc-imm", func(b *exProg) int {
 			b.ints(0, 1)
 			b.emit(PTOA, 0, 0)
 			return b.emit(ATRUNC, 1, 0, uint32(b.k))
 		}, "shift amount %K out of range [0, %K)"},
-		{"a2b-word", func(b *pb) int {
+		{"a2b-word", func(b *exProg) int {
 			b.ints(0, 1)
 			b.emit(PTOA, 0, 0)
 			return b.emit(A2B, 1, 0, 2)
 		}, "word 2 out of range [0, 2)"},
-		{"bshl-imm", func(b *pb) int {
+		{"bshl-imm", func(b *exProg) int {
 			b.ints(0, 1)
 			b.emit(PTOB, 0, 0)
 			return b.emit(BROTL, 1, 0, 64)
 		}, "shift amount 64 out of range [0, 64)"},
-		{"malformed", func(b *pb) int {
+		{"malformed", func(b *exProg) int {
 			b.ints(0, 1)
 			return b.emit(PADD, 1, 0)
 		}, "malformed instruction: PADD with 2 operands"},
-		{"bad-register", func(b *pb) int {
+		{"bad-register", func(b *exProg) int {
 			return b.emit(PNEG, 99, 0)
 		}, "malformed instruction: PNEG operand 0 (99) out of range"},
-		{"class-mix", func(b *pb) int {
+		{"class-mix", func(b *exProg) int {
 			return b.emit(MOV, xrP(0), xrA(0))
 		}, "malformed instruction: MOV mixes register classes"},
 	}
 	for _, k := range []int{64, 128} {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s/k%d", c.name, k), func(t *testing.T) {
-				b := newPB(k)
+				b := newExProg(k)
 				pc := c.build(b)
 				_, err := b.run(nil, nil)
-				wantErr(t, err, at(pc)+": "+strings.ReplaceAll(c.msg, "%K", strconv.Itoa(k)))
+				exWantErr(t, err, exAt(pc)+": "+strings.ReplaceAll(c.msg, "%K", strconv.Itoa(k)))
 			})
 		}
 	}
 }
 
 func TestAssertPasses(t *testing.T) {
-	b := newPB(64)
+	b := newExProg(64)
 	b.ints(0, -1)
 	b.emit(ASSERT, 0, b.str("never"))
 	b.out("x", TInt, false, 0)
-	wantInts(t, b.mustRun(t), "x", -1)
+	exWantInts(t, b.mustRun(t), "x", -1)
 }
 
 func TestStepLimitAndCancel(t *testing.T) {
-	b := newPB(64)
+	b := newExProg(64)
 	b.emit(NOP)
 	pc := b.emit(JMP, 0)
 	m := NewMachine(b.p, NewPlainEngine(64, 16, nil), nil)
 	m.MaxSteps = 1000
 	_, err := m.Run(context.Background())
-	wantErr(t, err, at(0)+": step limit of 1000 instructions exceeded")
+	exWantErr(t, err, exAt(0)+": step limit of 1000 instructions exceeded")
 	if m.Steps() != 1000 {
 		t.Fatalf("steps = %d", m.Steps())
 	}
@@ -760,7 +762,7 @@ func TestStepLimitAndCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	wantErr(t, err, at(0)+": run stopped: context canceled")
+	exWantErr(t, err, exAt(0)+": run stopped: context canceled")
 }
 
 // ---- control flow ----
@@ -769,7 +771,7 @@ func TestLoop(t *testing.T) {
 	for _, k := range []int{64, 128} {
 		// i = 0; acc = 0; s = sint 0
 		// while i < 10: acc += i; s = s * 1 + i (one AMUL per iteration); i += 1
-		b := newPB(k)
+		b := newExProg(k)
 		b.ints(0, 0)  // pc0 i
 		b.ints(1, 10) // pc1 n
 		b.ints(2, 0)  // pc2 acc
@@ -791,8 +793,8 @@ func TestLoop(t *testing.T) {
 		b.out("acc", TInt, false, 2)
 		b.out("s", TSint, false, 5)
 		res := b.mustRun(t)
-		wantInts(t, res, "acc", 45)
-		wantInts(t, res, "s", 45)
+		exWantInts(t, res, "acc", 45)
+		exWantInts(t, res, "s", 45)
 		if want := int64(10 + 1); res.Rounds != want { // ten AMUL, one AOPEN
 			t.Fatalf("rounds = %d, want %d", res.Rounds, want)
 		}
@@ -804,7 +806,7 @@ func TestLoop(t *testing.T) {
 
 func TestRoundsPerInstruction(t *testing.T) {
 	for _, k := range []int{64, 128} {
-		b := newPB(k)
+		b := newExProg(k)
 		b.ints(0, 1, -2, 3)
 		b.emit(PTOA, 0, 0)
 		b.emit(ALTZ, 1, 0, 2, 0, 3, 0) // three groups, one instruction
@@ -820,15 +822,15 @@ func TestRoundsPerInstruction(t *testing.T) {
 		if k == 128 && ALTZ.RoundsFor(k) != 8 {
 			t.Fatalf("ALTZ rounds for k=128 = %d", ALTZ.RoundsFor(k))
 		}
-		wantInts(t, res, "l", 0, 1, 0)
-		wantInts(t, res, "e", 0, 0, 0)
+		exWantInts(t, res, "l", 0, 1, 0)
+		exWantInts(t, res, "e", 0, 0, 0)
 	}
 }
 
 // An instruction reads all operands before writing: group 2 reads the old a0
 // although group 1 writes it.
 func TestReadBeforeWrite(t *testing.T) {
-	b := newPB(128)
+	b := newExProg(128)
 	b.ints(0, 3)
 	b.ints(1, 5)
 	b.emit(PTOA, 0, 0)
@@ -840,16 +842,16 @@ func TestReadBeforeWrite(t *testing.T) {
 	b.out("a2", TSint, false, 4)
 	b.out("p0", TInt, false, 0)
 	res := b.mustRun(t)
-	wantInts(t, res, "a0", 25)
-	wantInts(t, res, "a2", 9)
-	wantInts(t, res, "p0", 6)
+	exWantInts(t, res, "a0", 25)
+	exWantInts(t, res, "a2", 9)
+	exWantInts(t, res, "p0", 6)
 }
 
 // ---- structural operations ----
 
 func TestStructural(t *testing.T) {
 	for _, k := range []int{64, 128} {
-		b := newPB(k)
+		b := newExProg(k)
 		b.ints(0, 10, 20, 30, 40)
 		b.ints(1, -1)
 		b.ints(2, 2)
@@ -886,26 +888,26 @@ func TestStructural(t *testing.T) {
 		b.out("aset", TSint, true, 15)
 		b.out("alen", TInt, false, 10)
 		res := b.mustRun(t)
-		wantInts(t, res, "idx", 40)
-		wantInts(t, res, "len", 4)
-		wantInts(t, res, "cat", 10, 20, 30, 40, 99)
-		wantInts(t, res, "fill", 99, 99)
-		wantInts(t, res, "rev", 40, 30, 20, 10)
-		wantInts(t, res, "set", 10, 20, 30, 99)
-		wantInts(t, res, "orig", 10, 20, 30, 40)
-		wantInts(t, res, "aidx", 30)
-		wantInts(t, res, "acat", 10, 20, 30, 40, 99, 30)
-		wantInts(t, res, "afill", 99, 99)
-		wantInts(t, res, "aslice", 40)
-		wantInts(t, res, "aset", 10, 20, 99, 40)
-		wantInts(t, res, "alen", 6)
+		exWantInts(t, res, "idx", 40)
+		exWantInts(t, res, "len", 4)
+		exWantInts(t, res, "cat", 10, 20, 30, 40, 99)
+		exWantInts(t, res, "fill", 99, 99)
+		exWantInts(t, res, "rev", 40, 30, 20, 10)
+		exWantInts(t, res, "set", 10, 20, 30, 99)
+		exWantInts(t, res, "orig", 10, 20, 30, 40)
+		exWantInts(t, res, "aidx", 30)
+		exWantInts(t, res, "acat", 10, 20, 30, 40, 99, 30)
+		exWantInts(t, res, "afill", 99, 99)
+		exWantInts(t, res, "aslice", 40)
+		exWantInts(t, res, "aset", 10, 20, 99, 40)
+		exWantInts(t, res, "alen", 6)
 	}
 }
 
 // SETIDX mutates only its register: not a MOV source, not the program's
 // constants, not a value already output.
 func TestNoAliasing(t *testing.T) {
-	b := newPB(64)
+	b := newExProg(64)
 	b.ints(0, 1, 2, 3) // pc0
 	b.ints(1, 0)
 	b.ints(2, 7)
@@ -913,17 +915,17 @@ func TestNoAliasing(t *testing.T) {
 	b.emit(SETIDX, xrP(0), xrP(0), 1, xrP(2))
 	b.out("after", TInt, true, 0)
 	res := b.mustRun(t)
-	wantInts(t, res, "before", 1, 2, 3)
-	wantInts(t, res, "after", 7, 2, 3)
+	exWantInts(t, res, "before", 1, 2, 3)
+	exWantInts(t, res, "after", 7, 2, 3)
 	res = b.mustRun(t) // constants untouched: same again
-	wantInts(t, res, "before", 1, 2, 3)
+	exWantInts(t, res, "before", 1, 2, 3)
 	if got := b.p.Consts[0].Lo[0]; got != 1 {
 		t.Fatalf("constant mutated: %d", got)
 	}
 
 	// SETIDX into another register copies; MOV copies.
 	for _, c := range []Class{ClassP, ClassA} {
-		b = newPB(128)
+		b = newExProg(128)
 		r := func(i uint32) uint32 { return EncodeReg(Reg{c, i}) }
 		b.ints(0, 1, 2, 3)
 		b.ints(1, -1)
@@ -943,14 +945,14 @@ func TestNoAliasing(t *testing.T) {
 		b.out("r3", TInt, true, 3)
 		b.out("r4", TInt, true, 4)
 		res := b.mustRun(t)
-		wantInts(t, res, "r0", 1, 2, 3)
-		wantInts(t, res, "r3", 1, 2, 7)
-		wantInts(t, res, "r4", 7, 2, 7)
+		exWantInts(t, res, "r0", 1, 2, 3)
+		exWantInts(t, res, "r3", 1, 2, 7)
+		exWantInts(t, res, "r4", 7, 2, 7)
 	}
 }
 
 func TestParamsAndInputs(t *testing.T) {
-	b := newPB(128)
+	b := newExProg(128)
 	n := b.param("n", TInt, 5)
 	s := b.param("scale", TFix, 0)
 	on := b.param("on", TBool, 0)
@@ -995,7 +997,7 @@ func TestParamsAndInputs(t *testing.T) {
 
 // An output that control flow skips is absent from the result.
 func TestSkippedOutput(t *testing.T) {
-	b := newPB(64)
+	b := newExProg(64)
 	b.ints(0, 0)
 	b.emit(JZ, 0, 3)
 	b.out("skipped", TInt, false, 0)
@@ -1008,7 +1010,7 @@ func TestSkippedOutput(t *testing.T) {
 
 // ---- Python slice and range semantics (golden files from CPython) ----
 
-func readGolden(t *testing.T, name string) [][2][]string {
+func exReadGolden(t *testing.T, name string) [][2][]string {
 	t.Helper()
 	f, err := os.Open("testdata/exec/" + name)
 	if err != nil {
@@ -1029,14 +1031,14 @@ func readGolden(t *testing.T, name string) [][2][]string {
 }
 
 func TestSlicePython(t *testing.T) {
-	cases := readGolden(t, "slices.txt")
+	cases := exReadGolden(t, "slices.txt")
 	if len(cases) < 1000 {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	for _, k := range []int{64, 128} {
 		for _, c := range cases {
 			n, _ := strconv.Atoi(c[0][0])
-			b := newPB(k)
+			b := newExProg(k)
 			xs := make([]int64, n)
 			for i := range xs {
 				xs[i] = int64(i)
@@ -1053,7 +1055,7 @@ func TestSlicePython(t *testing.T) {
 			b.emit(SLICE, xrP(4), xrP(0), opt[0], opt[1], opt[2])
 			b.out("s", TInt, true, 4)
 			res := b.mustRun(t)
-			if got := strings.Join(outInts(t, res, "s"), " "); got != strings.Join(c[1], " ") {
+			if got := strings.Join(exOutInts(t, res, "s"), " "); got != strings.Join(c[1], " ") {
 				t.Fatalf("k=%d range(%d)[%s:%s:%s] = [%s], want [%s]", k, n, c[0][1], c[0][2], c[0][3], got, strings.Join(c[1], " "))
 			}
 		}
@@ -1062,8 +1064,8 @@ func TestSlicePython(t *testing.T) {
 
 func TestRangePython(t *testing.T) {
 	for _, k := range []int{64, 128} {
-		for _, c := range readGolden(t, "ranges.txt") {
-			b := newPB(k)
+		for _, c := range exReadGolden(t, "ranges.txt") {
+			b := newExProg(k)
 			for j := 0; j < 3; j++ {
 				v, _ := strconv.ParseInt(c[0][j], 10, 64)
 				b.ints(uint32(j), v)
@@ -1071,13 +1073,13 @@ func TestRangePython(t *testing.T) {
 			b.emit(RANGE, 3, 0, 1, 2)
 			b.out("r", TInt, true, 3)
 			res := b.mustRun(t)
-			if got := strings.Join(outInts(t, res, "r"), " "); got != strings.Join(c[1], " ") {
+			if got := strings.Join(exOutInts(t, res, "r"), " "); got != strings.Join(c[1], " ") {
 				t.Fatalf("k=%d range(%v) = [%s], want [%s]", k, c[0], got, strings.Join(c[1], " "))
 			}
 		}
 	}
 	// 128-bit bounds near the ring's ends
-	b := newPB(128)
+	b := newExProg(128)
 	b.bigs(0, []*big.Int{new(big.Int).Sub(RingMax(128), big.NewInt(2))})
 	b.bigs(1, []*big.Int{RingMax(128)})
 	b.ints(2, 1)
@@ -1087,7 +1089,7 @@ func TestRangePython(t *testing.T) {
 	b.emit(RANGE, 6, 1, 3, 4) // every third from max down to min: too long
 	b.out("r", TInt, true, 5)
 	res, err := b.run(nil, nil)
-	wantErr(t, err, at(6)+": range of 113427455640312821154458202477256070485 elements is too long (limit 2147483648)")
+	exWantErr(t, err, exAt(6)+": range of 113427455640312821154458202477256070485 elements is too long (limit 2147483648)")
 	_ = res
 	b.p.Code = b.p.Code[:6]
 	b.p.Pos = b.p.Pos[:6]
@@ -1095,7 +1097,7 @@ func TestRangePython(t *testing.T) {
 	b.out("r", TInt, true, 5)
 	res = b.mustRun(t)
 	m := RingMax(128)
-	if got := outInts(t, res, "r"); len(got) != 2 || got[0] != new(big.Int).Sub(m, big.NewInt(2)).String() || got[1] != new(big.Int).Sub(m, big.NewInt(1)).String() {
+	if got := exOutInts(t, res, "r"); len(got) != 2 || got[0] != new(big.Int).Sub(m, big.NewInt(2)).String() || got[1] != new(big.Int).Sub(m, big.NewInt(1)).String() {
 		t.Fatalf("range = %v", got)
 	}
 }

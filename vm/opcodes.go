@@ -19,7 +19,8 @@ package vm
 //
 // Interactive instructions (Rounds > 0) carry one or more argument groups and
 // execute all groups in the same network rounds: this is what the compiler's
-// round batching produces. Local instructions have exactly one group.
+// round batching produces. Local instructions have fixed operands only, except
+// CONCAT, whose group is its list of sources.
 //
 // The operand picture of each opcode is in opInfo below; the comment beside
 // each opcode gives its meaning, with `=` marking the written operand.
@@ -177,8 +178,7 @@ type OpInfo struct {
 	// Rounds of communication for one execution (all groups together), as
 	// a function of the ring size k; nil means local.
 	Rounds func(k int) int
-	// SameClass lists operand positions (in Fixed followed by Group) whose
-	// registers must share one class, for KR operands.
+	// SameClass requires every KR operand of the instruction to be of one class.
 	SameClass bool
 }
 
@@ -324,7 +324,7 @@ var opInfo = [numOpcodes]OpInfo{
 	ALTZ:   {Name: "ALTZ", Group: args(wA, rA), MinGroups: 1, Rounds: ltzRounds},
 	AEQZ:   {Name: "AEQZ", Group: args(wA, rA), MinGroups: 1, Rounds: eqzRounds},
 	AOPEN:  {Name: "AOPEN", Group: args(wP, rA), MinGroups: 1, Rounds: one},
-	ASORT:  {Name: "ASORT", Fixed: args(wA, rA), Group: args(wA, rA), Rounds: sortRounds},
+	ASORT:  {Name: "ASORT", Fixed: args(wA, rA), Group: args(wA, rA), MinGroups: 0, Rounds: sortRounds},
 	ASHUF:  {Name: "ASHUF", Group: args(wA, rA), MinGroups: 1, Rounds: shufRounds},
 
 	PTOB:  {Name: "PTOB", Fixed: args(wB, rP)},

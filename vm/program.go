@@ -84,7 +84,8 @@ type Instr struct {
 	Args []uint32
 }
 
-// EncodeReg packs a class-tagged register operand.
+// EncodeReg packs a class-tagged register operand; indexes stay below 2^30
+// (Verify bounds them far lower).
 func EncodeReg(r Reg) uint32 { return r.Index<<2 | uint32(r.Class&3) }
 
 // DecodeReg unpacks a class-tagged register operand.

@@ -10,11 +10,11 @@ import (
 
 // ---- math/big reference ----
 
-func refMod(k int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(k)) }
+func exRefMod(k int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(k)) }
 
-// refWrap reduces x into the signed range of ring k.
-func refWrap(k int, x *big.Int) *big.Int {
-	m := refMod(k)
+// exRefWrap reduces x into the signed range of ring k.
+func exRefWrap(k int, x *big.Int) *big.Int {
+	m := exRefMod(k)
 	r := new(big.Int).Mod(x, m)
 	if r.Cmp(RingMax(k)) > 0 {
 		r.Sub(r, m)
@@ -22,8 +22,8 @@ func refWrap(k int, x *big.Int) *big.Int {
 	return r
 }
 
-// refFloorDiv returns floor(a / b) and a - b·floor(a / b).
-func refFloorDiv(a, b *big.Int) (*big.Int, *big.Int) {
+// exRefFloorDiv returns floor(a / b) and a - b·floor(a / b).
+func exRefFloorDiv(a, b *big.Int) (*big.Int, *big.Int) {
 	q, r := new(big.Int).QuoRem(a, b, new(big.Int))
 	if r.Sign() != 0 && (r.Sign() < 0) != (b.Sign() < 0) {
 		q.Sub(q, big.NewInt(1))
@@ -32,32 +32,32 @@ func refFloorDiv(a, b *big.Int) (*big.Int, *big.Int) {
 	return q, r
 }
 
-func refBool(b bool) *big.Int {
+func exRefBool(b bool) *big.Int {
 	if b {
 		return big.NewInt(1)
 	}
 	return big.NewInt(0)
 }
 
-// refWord returns the 64-bit word w (0 low, 1 next) of the signed x in ring k.
-func refWord(k int, x *big.Int, w int) uint64 {
+// exRefWord returns the 64-bit word w (0 low, 1 next) of the signed x in ring k.
+func exRefWord(k int, x *big.Int, w int) uint64 {
 	if k == 64 && w == 1 {
 		if x.Sign() < 0 {
 			return ^uint64(0)
 		}
 		return 0
 	}
-	u := new(big.Int).Mod(x, refMod(128))
+	u := new(big.Int).Mod(x, exRefMod(128))
 	u.Rsh(u, uint(64*w))
 	return new(big.Int).And(u, new(big.Int).SetUint64(^uint64(0))).Uint64()
 }
 
 // ---- test values ----
 
-func edgeValues(k int) []*big.Int {
+func exEdgeValues(k int) []*big.Int {
 	var xs []*big.Int
 	add := func(x *big.Int) {
-		x = refWrap(k, x)
+		x = exRefWrap(k, x)
 		for _, y := range xs {
 			if y.Cmp(x) == 0 {
 				return
@@ -84,30 +84,30 @@ func edgeValues(k int) []*big.Int {
 	return xs
 }
 
-func randBig(r *rand.Rand, k int) *big.Int {
+func exRandBig(r *rand.Rand, k int) *big.Int {
 	x := new(big.Int)
 	switch r.IntN(4) {
 	case 0: // small
 		x.SetInt64(r.Int64N(2001) - 1000)
 	case 1: // random bit length
-		x = randBits(r, r.IntN(k))
+		x = exRandBits(r, r.IntN(k))
 		if r.IntN(2) == 0 {
 			x.Neg(x)
 		}
 	default: // uniform
-		x = randBits(r, k)
+		x = exRandBits(r, k)
 	}
-	return refWrap(k, x)
+	return exRefWrap(k, x)
 }
 
-// randBits returns a uniform integer in [0, 2^n).
-func randBits(r *rand.Rand, n int) *big.Int {
+// exRandBits returns a uniform integer in [0, 2^n).
+func exRandBits(r *rand.Rand, n int) *big.Int {
 	x := new(big.Int).SetUint64(r.Uint64())
 	x.Lsh(x, 64).Or(x, new(big.Int).SetUint64(r.Uint64()))
 	return x.Rsh(x, uint(128-n))
 }
 
-func bigVec(k int, xs []*big.Int) Vec {
+func exBigVec(k int, xs []*big.Int) Vec {
 	v := NewVec(k, len(xs))
 	for i, x := range xs {
 		SetElemBig(k, v, i, x)
@@ -117,15 +117,15 @@ func bigVec(k int, xs []*big.Int) Vec {
 
 // ---- kernel checks ----
 
-// checkKernels runs every kernel on a and b (equal lengths or one of length
+// exCheckKernels runs every kernel on a and b (equal lengths or one of length
 // 1) and compares each element with the math/big reference.
-func checkKernels(t *testing.T, k, f int, a, b Vec) {
+func exCheckKernels(t *testing.T, k, f int, a, b Vec) {
 	t.Helper()
 	n, ok := BroadcastLen(a.Len(), b.Len())
 	if !ok {
 		t.Fatalf("bad lengths %d %d", a.Len(), b.Len())
 	}
-	at := func(v Vec, i int) *big.Int {
+	exAt := func(v Vec, i int) *big.Int {
 		if v.Len() == 1 {
 			return ElemBig(k, v, 0)
 		}
@@ -143,29 +143,29 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 		{"and", AndVec, func(x, y *big.Int) *big.Int { return new(big.Int).And(x, y) }},
 		{"or", OrVec, func(x, y *big.Int) *big.Int { return new(big.Int).Or(x, y) }},
 		{"xor", XorVec, func(x, y *big.Int) *big.Int { return new(big.Int).Xor(x, y) }},
-		{"lt", LtVec, func(x, y *big.Int) *big.Int { return refBool(x.Cmp(y) < 0) }},
-		{"le", LeVec, func(x, y *big.Int) *big.Int { return refBool(x.Cmp(y) <= 0) }},
-		{"eq", EqVec, func(x, y *big.Int) *big.Int { return refBool(x.Cmp(y) == 0) }},
-		{"ne", NeVec, func(x, y *big.Int) *big.Int { return refBool(x.Cmp(y) != 0) }},
+		{"lt", LtVec, func(x, y *big.Int) *big.Int { return exRefBool(x.Cmp(y) < 0) }},
+		{"le", LeVec, func(x, y *big.Int) *big.Int { return exRefBool(x.Cmp(y) <= 0) }},
+		{"eq", EqVec, func(x, y *big.Int) *big.Int { return exRefBool(x.Cmp(y) == 0) }},
+		{"ne", NeVec, func(x, y *big.Int) *big.Int { return exRefBool(x.Cmp(y) != 0) }},
 		{"floordiv", FloorDivVec, func(x, y *big.Int) *big.Int {
 			if y.Sign() == 0 {
 				return new(big.Int)
 			}
-			q, _ := refFloorDiv(x, y)
+			q, _ := exRefFloorDiv(x, y)
 			return q
 		}},
 		{"floormod", FloorModVec, func(x, y *big.Int) *big.Int {
 			if y.Sign() == 0 {
 				return new(big.Int)
 			}
-			_, r := refFloorDiv(x, y)
+			_, r := exRefFloorDiv(x, y)
 			return r
 		}},
 		{"fixdiv", func(k int, dst, a, b Vec) { FixDivVec(k, f, dst, a, b) }, func(x, y *big.Int) *big.Int {
 			if y.Sign() == 0 {
 				return new(big.Int)
 			}
-			q, _ := refFloorDiv(new(big.Int).Lsh(x, uint(f)), y)
+			q, _ := exRefFloorDiv(new(big.Int).Lsh(x, uint(f)), y)
 			return q
 		}},
 		{"pow", func(k int, dst, a, b Vec) {
@@ -174,7 +174,7 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 			PowVec(k, dst, a, e)
 		}, func(x, y *big.Int) *big.Int {
 			e := new(big.Int).And(y, big.NewInt(0xff))
-			return new(big.Int).Exp(new(big.Int).Mod(x, refMod(k)), e, refMod(k))
+			return new(big.Int).Exp(new(big.Int).Mod(x, exRefMod(k)), e, exRefMod(k))
 		}},
 		{"shl", func(k int, dst, a, b Vec) {
 			s := NewVec(k, b.Len())
@@ -195,9 +195,9 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 		dst := NewVec(k, n)
 		c.fn(k, dst, a, b)
 		for i := 0; i < n; i++ {
-			want := refWrap(k, c.ref(at(a, i), at(b, i)))
+			want := exRefWrap(k, c.ref(exAt(a, i), exAt(b, i)))
 			if got := ElemBig(k, dst, i); got.Cmp(want) != 0 {
-				t.Fatalf("k=%d %s(%v, %v) = %v, want %v", k, c.name, at(a, i), at(b, i), got, want)
+				t.Fatalf("k=%d %s(%v, %v) = %v, want %v", k, c.name, exAt(a, i), exAt(b, i), got, want)
 			}
 		}
 	}
@@ -206,7 +206,7 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 		c := CloneVec(a)
 		AddVec(k, c, c, b)
 		for i := 0; i < n; i++ {
-			want := refWrap(k, new(big.Int).Add(at(a, i), at(b, i)))
+			want := exRefWrap(k, new(big.Int).Add(exAt(a, i), exAt(b, i)))
 			if got := ElemBig(k, c, i); got.Cmp(want) != 0 {
 				t.Fatalf("k=%d in-place add = %v, want %v", k, got, want)
 			}
@@ -225,17 +225,17 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 	uns := []un{
 		{"neg", NegVec, func(x *big.Int) *big.Int { return new(big.Int).Neg(x) }},
 		{"not", NotVec, func(x *big.Int) *big.Int { return new(big.Int).Not(x) }},
-		{"ltz", LtzVec, func(x *big.Int) *big.Int { return refBool(x.Sign() < 0) }},
-		{"eqz", EqzVec, func(x *big.Int) *big.Int { return refBool(x.Sign() == 0) }},
+		{"ltz", LtzVec, func(x *big.Int) *big.Int { return exRefBool(x.Sign() < 0) }},
+		{"eqz", EqzVec, func(x *big.Int) *big.Int { return exRefBool(x.Sign() == 0) }},
 		{"sarconst", func(k int, dst, a Vec) { SarConst(k, dst, a, m) }, func(x *big.Int) *big.Int { return new(big.Int).Rsh(x, m) }},
 	}
 	for _, c := range uns {
 		dst := NewVec(k, a.Len())
 		c.fn(k, dst, a)
 		for i := 0; i < a.Len(); i++ {
-			want := refWrap(k, c.ref(at(a, i)))
+			want := exRefWrap(k, c.ref(exAt(a, i)))
 			if got := ElemBig(k, dst, i); got.Cmp(want) != 0 {
-				t.Fatalf("k=%d %s(%v) = %v, want %v", k, c.name, at(a, i), got, want)
+				t.Fatalf("k=%d %s(%v) = %v, want %v", k, c.name, exAt(a, i), got, want)
 			}
 		}
 	}
@@ -244,9 +244,9 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 	dst := NewVec(k, n)
 	SelVec(k, dst, a, b, a)
 	for i := 0; i < n; i++ {
-		want := at(a, i)
+		want := exAt(a, i)
 		if want.Sign() != 0 {
-			want = at(b, i)
+			want = exAt(b, i)
 		}
 		if got := ElemBig(k, dst, i); got.Cmp(want) != 0 {
 			t.Fatalf("k=%d sel = %v, want %v", k, got, want)
@@ -256,18 +256,18 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 	// reductions
 	sum, dot := new(big.Int), new(big.Int)
 	for i := 0; i < a.Len(); i++ {
-		sum.Add(sum, at(a, i))
+		sum.Add(sum, exAt(a, i))
 	}
 	for i := 0; i < n; i++ {
-		dot.Add(dot, new(big.Int).Mul(at(a, i), at(b, i)))
+		dot.Add(dot, new(big.Int).Mul(exAt(a, i), exAt(b, i)))
 	}
 	s := NewVec(k, 1)
 	SumVec(k, s, a)
-	if got, want := ElemBig(k, s, 0), refWrap(k, sum); got.Cmp(want) != 0 {
+	if got, want := ElemBig(k, s, 0), exRefWrap(k, sum); got.Cmp(want) != 0 {
 		t.Fatalf("k=%d sum = %v, want %v", k, got, want)
 	}
 	DotVec(k, s, a, b)
-	if got, want := ElemBig(k, s, 0), refWrap(k, dot); got.Cmp(want) != 0 {
+	if got, want := ElemBig(k, s, 0), exRefWrap(k, dot); got.Cmp(want) != 0 {
 		t.Fatalf("k=%d dot = %v, want %v", k, got, want)
 	}
 
@@ -276,8 +276,8 @@ func checkKernels(t *testing.T, k, f int, a, b Vec) {
 		words := NewWords(a.Len())
 		ExtractWordVec(k, words, a, w)
 		for i := 0; i < a.Len(); i++ {
-			if got, want := words.Lo[i], refWord(k, at(a, i), w); got != want {
-				t.Fatalf("k=%d word %d of %v = %#x, want %#x", k, w, at(a, i), got, want)
+			if got, want := words.Lo[i], exRefWord(k, exAt(a, i), w); got != want {
+				t.Fatalf("k=%d word %d of %v = %#x, want %#x", k, w, exAt(a, i), got, want)
 			}
 		}
 	}
@@ -319,23 +319,23 @@ func TestKernelsRandom(t *testing.T) {
 			n := 1 + r.IntN(8)
 			xs, ys := make([]*big.Int, n), make([]*big.Int, n)
 			for i := range xs {
-				xs[i], ys[i] = randBig(r, k), randBig(r, k)
+				xs[i], ys[i] = exRandBig(r, k), exRandBig(r, k)
 			}
-			a, b := bigVec(k, xs), bigVec(k, ys)
-			checkKernels(t, k, f, a, b)
-			checkKernels(t, k, f, a, bigVec(k, ys[:1])) // broadcast right
-			checkKernels(t, k, f, bigVec(k, xs[:1]), b) // broadcast left
+			a, b := exBigVec(k, xs), exBigVec(k, ys)
+			exCheckKernels(t, k, f, a, b)
+			exCheckKernels(t, k, f, a, exBigVec(k, ys[:1])) // broadcast right
+			exCheckKernels(t, k, f, exBigVec(k, xs[:1]), b) // broadcast left
 		}
 		// every pair of edge values
-		ev := edgeValues(k)
+		ev := exEdgeValues(k)
 		var xs, ys []*big.Int
 		for _, x := range ev {
 			for _, y := range ev {
 				xs, ys = append(xs, x), append(ys, y)
 			}
 		}
-		checkKernels(t, k, f, bigVec(k, xs), bigVec(k, ys))
-		checkKernels(t, k, f, Vec{Lo: []uint64{}, Hi: NewVec(k, 0).Hi}, NewVec(k, 0))
+		exCheckKernels(t, k, f, exBigVec(k, xs), exBigVec(k, ys))
+		exCheckKernels(t, k, f, Vec{Lo: []uint64{}, Hi: NewVec(k, 0).Hi}, NewVec(k, 0))
 	}
 }
 
@@ -405,11 +405,11 @@ func FuzzKernels(f *testing.F) {
 				a.Hi[i], b.Hi[i] = word(32*i+8), word(32*i+24)
 			}
 		}
-		checkKernels(t, k, fb, a, b)
+		exCheckKernels(t, k, fb, a, b)
 		bb := Vec{Lo: b.Lo[:1]}
 		if k == 128 {
 			bb.Hi = b.Hi[:1]
 		}
-		checkKernels(t, k, fb, a, bb)
+		exCheckKernels(t, k, fb, a, bb)
 	})
 }

@@ -119,7 +119,7 @@ func FormatElem(k, f int, t Type, v Vec, i int, quote bool) string {
 		}
 		return "true"
 	case TSbits:
-		s := "0x" + leftPad(strconv.FormatUint(v.Lo[i], 16), 16)
+		s := "0x" + exLeftPad(strconv.FormatUint(v.Lo[i], 16), 16)
 		if quote {
 			return `"` + s + `"`
 		}
@@ -129,7 +129,7 @@ func FormatElem(k, f int, t Type, v Vec, i int, quote bool) string {
 	}
 }
 
-func leftPad(s string, n int) string {
+func exLeftPad(s string, n int) string {
 	if len(s) >= n {
 		return s
 	}

@@ -11,7 +11,7 @@ import (
 func TestResultJSON(t *testing.T) {
 	k, f := 128, 24
 	one := int64(1) << f
-	big128 := func(xs ...*big.Int) Vec { return bigVec(k, xs) }
+	big128 := func(xs ...*big.Int) Vec { return exBigVec(k, xs) }
 	r := &Result{Ring: k, FracBits: f, Outputs: []OutputValue{
 		{Name: "n", Type: TInt, Value: VecOf(k, 42)},
 		{Name: "max", Type: TSint, Value: big128(RingMax(k))},
@@ -102,7 +102,7 @@ func TestFormatFix(t *testing.T) {
 // End to end: a CSV dataset, a program, the JSON result.
 func TestEmulateEndToEnd(t *testing.T) {
 	for _, k := range []int{64, 128} {
-		b := newPB(k)
+		b := newExProg(k)
 		in := b.input("income", TSfix)
 		thr := b.param("threshold", TFix, 0)
 		b.emit(INPUT, xrA(0), in)
@@ -120,7 +120,7 @@ func TestEmulateEndToEnd(t *testing.T) {
 		b.out("n", TInt, false, 1)
 		b.out("mean", TSfix, false, 6)
 		b.out("below", TSint, false, 3)
-		f, err := openTestdata("people.csv")
+		f, err := exOpenTestdata("people.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,4 +146,4 @@ func TestEmulateEndToEnd(t *testing.T) {
 	}
 }
 
-func openTestdata(name string) (*os.File, error) { return os.Open("testdata/exec/" + name) }
+func exOpenTestdata(name string) (*os.File, error) { return os.Open("testdata/exec/" + name) }
