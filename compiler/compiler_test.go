@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -160,43 +158,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// approxDiff compares decoded JSON values, numbers within tol (absolute,
-// relative beyond 1), and describes the first difference.
-func approxDiff(want, got any, tol float64, path string) string {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.Abs(w-g) > tol*math.Max(1, math.Abs(w)) {
-			return fmt.Sprintf("%s: want %v, got %v", path, w, got)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf("%s: want %v, got %v", path, w, got)
-		}
-		for i := range w {
-			if d := approxDiff(w[i], g[i], tol, fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
-			}
-		}
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Sprintf("%s: want %v, got %v", path, w, got)
-		}
-		for k := range w {
-			if d := approxDiff(w[k], g[k], tol, path+"."+k); d != "" {
-				return d
-			}
-		}
-	default:
-		if want != got {
-			return fmt.Sprintf("%s: want %v, got %v", path, want, got)
-		}
-	}
-	return ""
-}
-
 // TestRun runs testdata/run/*.txtar programs in the plaintext executor: the
 // section prog.mpcs (whose asserts must hold), optional data.csv and
 // params (NAME=VALUE lines), and optional want (the JSON outputs) or
@@ -231,12 +192,9 @@ func TestRun(t *testing.T) {
 				}
 				require.NoError(t, err)
 				if want, ok := sections["want"]; ok {
-					var w, g any
-					require.NoError(t, json.Unmarshal([]byte(want), &w))
-					require.NoError(t, json.Unmarshal(res.JSON(), &g))
 					// fixed point: within 4 units in the last place of F bits
 					tol := 4 / float64(uint64(1)<<p.FracBits)
-					if diff := approxDiff(w, g, tol, "$"); diff != "" {
+					if diff := vm.DiffJSON([]byte(want), res.JSON(), tol); diff != "" {
 						t.Errorf("%s\nwant %s\ngot  %s", diff, want, res.JSON())
 					}
 				}
