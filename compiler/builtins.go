@@ -287,16 +287,23 @@ func (c *compiler) output(args []arg, pos lang.Pos) Value {
 	return Value{T: scalar(KNone), R: -1}
 }
 
+// declArgs checks the arguments of input and param: a name, a type of
+// the given kinds, and n arguments in all.
+func (c *compiler) declArgs(fn, what string, args []arg, pos lang.Pos, n int, kinds ...Kind) ([]Value, string, Kind, bool) {
+	a, _, ok := c.argSpec(fn, args, pos, n, n)
+	if !ok {
+		return nil, "", KInvalid, false
+	}
+	name, ok := c.nameArg(a[0], args[0].pos, what)
+	if !ok {
+		return nil, "", KInvalid, false
+	}
+	k, ok := c.typeArg(a[1], args[1].pos, kinds...)
+	return a, name, k, ok
+}
+
 func (c *compiler) input(args []arg, pos lang.Pos) Value {
-	a, _, ok := c.argSpec("input", args, pos, 2, 2)
-	if !ok {
-		return invalid
-	}
-	name, ok := c.nameArg(a[0], args[0].pos, "the column name")
-	if !ok {
-		return invalid
-	}
-	k, ok := c.typeArg(a[1], args[1].pos, KSint, KSfix, KSbits)
+	_, name, k, ok := c.declArgs("input", "the column name", args, pos, 2, KSint, KSfix, KSbits)
 	if !ok {
 		return invalid
 	}
@@ -315,15 +322,7 @@ func (c *compiler) input(args []arg, pos lang.Pos) Value {
 }
 
 func (c *compiler) param(args []arg, pos lang.Pos) Value {
-	a, _, ok := c.argSpec("param", args, pos, 3, 3)
-	if !ok {
-		return invalid
-	}
-	name, ok := c.nameArg(a[0], args[0].pos, "the parameter name")
-	if !ok {
-		return invalid
-	}
-	k, ok := c.typeArg(a[1], args[1].pos, KInt, KFix, KBool)
+	a, name, k, ok := c.declArgs("param", "the parameter name", args, pos, 3, KInt, KFix, KBool)
 	if !ok {
 		return invalid
 	}
@@ -575,12 +574,7 @@ func (c *compiler) concat(args []arg, pos lang.Pos) Value {
 		}
 		return Value{T: vector(k), R: -1, CV: cv, Len: c.newLen()}
 	}
-	ops := []int{c.b.newReg(k.class())}
-	for _, v := range a {
-		ops = append(ops, c.reg(c.convert(v, k, pos)))
-	}
-	c.b.emit(vm.CONCAT, ops...)
-	return Value{T: vector(k), R: ops[0], Len: c.newLen()}
+	return c.concatRegs(a, k, pos)
 }
 
 // conversion is a call of a type: sint(x), sfix(x), sbits(x[, word]), int(x), fix(x), bool(x), sbool(x).

@@ -163,6 +163,11 @@ func (c *compiler) buildList(items []Value, pos lang.Pos) Value {
 		}
 		return Value{T: vector(k), R: -1, CV: cv, Len: c.newLen()}
 	}
+	return c.concatRegs(items, k, pos)
+}
+
+// concatRegs emits the concatenation of values converted to kind k.
+func (c *compiler) concatRegs(items []Value, k Kind, pos lang.Pos) Value {
 	args := []int{c.b.newReg(k.class())}
 	for _, it := range items {
 		args = append(args, c.reg(c.convert(it, k, pos)))
@@ -753,26 +758,18 @@ func (c *compiler) bitwise(op string, a, b Value, pos lang.Pos) Value {
 		}
 		t := Type{K: KSbits, Vec: vec}
 		length := c.lenOf(a, b, pos)
-		if bk == KInt {
-			switch op {
-			case "&":
-				return c.op(vm.BANDP, t, length, c.reg(a), c.reg(b))
-			case "^":
-				return c.op(vm.BXORP, t, length, c.reg(a), c.reg(b))
-			case "|": // a | p = (a ^ p) ^ (a & p)
-				x := c.op(vm.BXORP, t, length, c.reg(a), c.reg(b))
-				y := c.op(vm.BANDP, t, length, c.reg(a), c.reg(b))
-				return c.op(vm.BXOR, t, length, x.R, y.R)
-			}
+		and, xor := vm.BAND, vm.BXOR
+		if bk == KInt { // a public operand: local
+			and, xor = vm.BANDP, vm.BXORP
 		}
 		switch op {
 		case "&":
-			return c.op(vm.BAND, t, length, c.reg(a), c.reg(b))
+			return c.op(and, t, length, c.reg(a), c.reg(b))
 		case "^":
-			return c.op(vm.BXOR, t, length, c.reg(a), c.reg(b))
-		case "|":
-			x := c.op(vm.BXOR, t, length, c.reg(a), c.reg(b))
-			y := c.op(vm.BAND, t, length, c.reg(a), c.reg(b))
+			return c.op(xor, t, length, c.reg(a), c.reg(b))
+		case "|": // a | b = (a ^ b) ^ (a & b)
+			x := c.op(xor, t, length, c.reg(a), c.reg(b))
+			y := c.op(and, t, length, c.reg(a), c.reg(b))
 			return c.op(vm.BXOR, t, length, x.R, y.R)
 		}
 	}
