@@ -21,6 +21,14 @@ import (
 //     the reflective parser from descending through a dozen precedence levels
 //     for every operand.
 //
+// The rest of the shape is for speed: participle allocates for every struct
+// it tries, every alternative and every iteration of a repetition, so an
+// operand (atom, unary operators, trailers) is one struct, keywords are
+// matched before descending into a statement's struct, operator tokens are
+// recognised by small Parseable types (a map look-up instead of a
+// disjunction of twenty literals), and Pos fields exist only where the
+// lowering uses them.
+//
 // Participle sets a field named Pos to the position of the struct's first
 // token.
 
@@ -44,7 +52,6 @@ type gStmt struct {
 }
 
 type gSimpleLine struct {
-	Pos   lexer.Position
 	First *gSmall  `parser:"@@"`
 	Rest  []*gSemi `parser:"@@* Newline"`
 }
@@ -93,7 +100,6 @@ type gFrom struct {
 }
 
 type gFromNames struct {
-	Pos    lexer.Position
 	Paren  bool           `parser:"( @'('"`
 	PFirst *gImportName   `parser:"  @@"`
 	PRest  []*gImportItem `parser:"  @@* ')'"`
@@ -121,7 +127,6 @@ type gExprStmt struct {
 }
 
 type gAssignRHS struct {
-	Pos   lexer.Position
 	Value *gExprList `parser:"'=' @@"`
 }
 
@@ -141,7 +146,6 @@ type gElif struct {
 }
 
 type gElse struct {
-	Pos  lexer.Position
 	Body *gSuite `parser:"'else' ':' @@"`
 }
 
@@ -190,7 +194,6 @@ type gTypeItem struct {
 }
 
 type gSuite struct {
-	Pos    lexer.Position
 	Block  []*gStmt     `parser:"  Newline Indent @@+ Dedent"`
 	Simple *gSimpleLine `parser:"| @@"`
 }
@@ -198,7 +201,7 @@ type gSuite struct {
 // gTargets is the target of `for` and of a comprehension.
 type gTargets struct {
 	Pos   lexer.Position
-	First *gOpExpr      `parser:"@@"`
+	First *gOpExpr       `parser:"@@"`
 	Rest  []*gTargetItem `parser:"@@*"`
 }
 
@@ -240,9 +243,8 @@ type gOpExpr struct {
 }
 
 type gOpTail struct {
-	Pos lexer.Position
-	Op  *gBinOp   `parser:"@@"`
-	X   *gOperand `parser:"@@"`
+	Op *gBinOp   `parser:"@@"`
+	X  *gOperand `parser:"@@"`
 }
 
 // gOperand is an atom with its unary operators and trailers (calls,
@@ -262,14 +264,12 @@ type gOperand struct {
 }
 
 type gTrailer struct {
-	Pos   lexer.Position
 	Call  *gArgs      `parser:"  '(' @@ ')'"`
 	Index *gSubscript `parser:"| '[' @@ ']'"`
 	Attr  *string     `parser:"| '.' @Ident"`
 }
 
 type gArgs struct {
-	Pos   lexer.Position
 	First *gArg       `parser:"( @@"`
 	Rest  []*gArgItem `parser:"  @@* )?"`
 }
@@ -292,30 +292,25 @@ type gSubscript struct {
 }
 
 type gSliceRest struct {
-	Pos  lexer.Position
 	Hi   *gExpr      `parser:"':' @@?"`
 	Step *gSliceStep `parser:"@@?"`
 }
 
 type gSliceStep struct {
-	Pos  lexer.Position
 	Step *gExpr `parser:"':' @@?"`
 }
 
 type gParen struct {
-	Pos  lexer.Position
 	List *gExprList `parser:"@@?"`
 }
 
 type gList struct {
-	Pos   lexer.Position
 	First *gExpr    `parser:"( @@"`
 	Comp  *gComp    `parser:"  @@?"`
 	Rest  []*gComma `parser:"  @@* )?"`
 }
 
 type gComp struct {
-	Pos    lexer.Position
 	Target *gTargets `parser:"'for' @@ 'in'"`
 	Iter   *gOpExpr  `parser:"@@"`
 }

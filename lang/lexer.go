@@ -100,6 +100,8 @@ const (
 	maxBracketDepth = 200
 	maxIndentDepth  = 100
 	maxLineIfs      = 200 // conditional expressions (`a if c else b`) in one logical line
+	maxNumberLen    = 1000
+	maxExponent     = 5000 // of a decimal literal, after moving the point to the right
 )
 
 // indentLexerDef implements lexer.Definition for participle.
@@ -142,9 +144,12 @@ func (s *sliceLexer) Next() (lexer.Token, error) {
 
 // lexError is a diagnostic of the tokenizer; at is the number of tokens
 // emitted when it was found, which tells Parse which statement it spoils.
+// A statement with a fatal error (nesting beyond the limits) is not parsed
+// at all, which keeps the parser's recursion bounded.
 type lexError struct {
-	err *Error
-	at  int
+	err   *Error
+	at    int
+	fatal bool
 }
 
 // tokenized is the output of tokenize.
@@ -287,12 +292,17 @@ func (ix *indenter) errorf(p lexer.Position, hint, format string, args ...any) {
 	})
 }
 
+func (ix *indenter) fatalf(p lexer.Position, hint, format string, args ...any) {
+	ix.errorf(p, hint, format, args...)
+	ix.errs[len(ix.errs)-1].fatal = true
+}
+
 func (ix *indenter) emit(typ lexer.TokenType, value string, pos lexer.Position) {
 	ix.out = append(ix.out, lexer.Token{Type: typ, Value: value, Pos: pos})
 }
 
 func (ix *indenter) invalid(t lexer.Token) {
-	r, _ := utf8.DecodeRuneInString(t.Value)
+	r, size := utf8.DecodeRuneInString(t.Value)
 	switch {
 	case t.Value == "!":
 		ix.errorf(t.Pos, `write "not x" for negation and "!=" for inequality`, `invalid character "!"`)
@@ -300,7 +310,7 @@ func (ix *indenter) invalid(t lexer.Token) {
 		ix.errorf(t.Pos, "dictionaries and sets are not part of the language", "invalid character %q", t.Value)
 	case t.Value == "\\":
 		ix.errorf(t.Pos, "a backslash joins lines only as the last character of a line", `unexpected "\"`)
-	case r == utf8.RuneError:
+	case r == utf8.RuneError && size == 1:
 		ix.errorf(t.Pos, "source files must be UTF-8", "invalid UTF-8 byte 0x%02x", t.Value[0])
 	case r < 0x80 && (r < 0x20 || r == 0x7f):
 		ix.errorf(t.Pos, "", "invalid control character U+%04X", r)
@@ -341,7 +351,7 @@ func (ix *indenter) token(t lexer.Token) {
 			if t.Value == "if" {
 				ix.lineIfs++
 				if ix.lineIfs == maxLineIfs+1 {
-					ix.errorf(t.Pos, "split the expression into several statements", "too many nested conditional expressions")
+					ix.fatalf(t.Pos, "split the expression into several statements", "too many nested conditional expressions")
 				}
 			}
 		}
@@ -370,7 +380,7 @@ func (ix *indenter) punct(t lexer.Token) {
 	case "(", "[":
 		ix.brackets = append(ix.brackets, bracket{ch: t.Value[0], pos: t.Pos})
 		if len(ix.brackets) == maxBracketDepth+1 {
-			ix.errorf(t.Pos, "split the expression into several statements", "too many nested parentheses")
+			ix.fatalf(t.Pos, "split the expression into several statements", "too many nested parentheses")
 		}
 	case ")", "]":
 		if len(ix.brackets) == 0 {
@@ -502,17 +512,17 @@ func (ix *indenter) finish(eof lexer.Position) tokenized {
 // set, or msg says what is wrong (hint says what to write instead).
 func parseNumber(text string) (iv *big.Int, dv *big.Rat, msg, hint string) {
 	if len(text) >= 2 && text[0] == '0' && strings.ContainsRune("xXbBoO", rune(text[1])) {
-		base, kind := 16, "hexadecimal"
+		base, kind, example := 16, "hexadecimal", "0xff"
 		switch text[1] {
 		case 'b', 'B':
-			base, kind = 2, "binary"
+			base, kind, example = 2, "binary", "0b1010"
 		case 'o', 'O':
-			base, kind = 8, "octal"
+			base, kind, example = 8, "octal", "0o17"
 		}
 		digits, ok := cleanDigits(text[2:], base, true)
 		if !ok {
 			return nil, nil, fmt.Sprintf("invalid %s literal %q", kind, text),
-				"digits may be separated by single underscores"
+				fmt.Sprintf("write %s digits after the prefix, as in %s, optionally separated by single underscores", kind, example)
 		}
 		v, ok := new(big.Int).SetString(digits, base)
 		if !ok {
@@ -521,6 +531,9 @@ func parseNumber(text string) (iv *big.Int, dv *big.Rat, msg, hint string) {
 		return v, nil, "", ""
 	}
 	// Decimal: digits [. digits] [e [+-] digits], underscores between digits.
+	if len(text) > maxNumberLen {
+		return nil, nil, fmt.Sprintf("number literal of %d characters is too long", len(text)), ""
+	}
 	mant, frac, exp := text, "", ""
 	hasDot, hasExp := false, false
 	if i := strings.IndexAny(mant, "eE"); i >= 0 {
@@ -563,7 +576,7 @@ func parseNumber(text string) (iv *big.Int, dv *big.Rat, msg, hint string) {
 			return bad()
 		}
 		expDigits = strings.TrimLeft(expDigits, "0")
-		if len(expDigits) > 5 {
+		if len(expDigits) > 4 {
 			return nil, nil, fmt.Sprintf("number literal %q is out of range", text), ""
 		}
 		for _, c := range expDigits {
@@ -575,7 +588,7 @@ func parseNumber(text string) (iv *big.Int, dv *big.Rat, msg, hint string) {
 	num, _ := new(big.Int).SetString(intDigits+fracDigits+"0", 10) // "+0" keeps it non-empty
 	num.Quo(num, big.NewInt(10))
 	e -= len(fracDigits)
-	if e < -100000 || e > 100000 {
+	if e < -maxExponent || e > maxExponent {
 		return nil, nil, fmt.Sprintf("number literal %q is out of range", text), ""
 	}
 	pow := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(e))), nil)
@@ -649,7 +662,7 @@ func checkString(raw string) []stringError {
 }
 
 // unquote returns the value of a string token ("...", '...', """...""" or
-// '''...''') and the problems of its escape sequences. It accepts malformed
+// ”'...”') and the problems of its escape sequences. It accepts malformed
 // (unterminated) tokens too, taking whatever follows the opening quote.
 func unquote(raw string) (string, []stringError) {
 	q := 1

@@ -469,7 +469,7 @@ func (c *climber) parse(rbp int) (Expr, lexer.Position) {
 				t := c.tail[c.k-1]
 				right, _ := c.parse(precCompare)
 				cmp.Ops = append(cmp.Ops, t.Op.Op)
-				cmp.OpPos = append(cmp.OpPos, c.l.pos(t.Pos))
+				cmp.OpPos = append(cmp.OpPos, c.l.pos(t.Op.Pos))
 				cmp.Rest = append(cmp.Rest, right)
 			}
 			left = cmp
@@ -480,7 +480,7 @@ func (c *climber) parse(rbp int) (Expr, lexer.Position) {
 			rb = precUnary
 		}
 		right, _ := c.parse(rb)
-		left = &BinOp{P: c.l.pos(start), OpPos: c.l.pos(t.Pos), Op: t.Op.Op, X: left, Y: right}
+		left = &BinOp{P: c.l.pos(start), OpPos: c.l.pos(t.Op.Pos), Op: t.Op.Op, X: left, Y: right}
 	}
 	return left, start
 }

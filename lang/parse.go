@@ -41,12 +41,14 @@ func Parse(file string, src []byte) (mod *Module, errs ErrorList) {
 	chunkOf := func(i int) int { // the statement that token i belongs to
 		return sort.Search(len(starts), func(c int) bool { return starts[c] > i }) - 1
 	}
-	dirty := make([]bool, len(starts))
+	dirty := make([]bool, len(starts)) // has a lexical error: report no syntax error
+	skip := make([]bool, len(starts))  // has a fatal lexical error: do not parse
 	for _, e := range tk.errs {
 		errs = append(errs, e.err)
 		for _, i := range []int{e.at - 1, e.at} {
 			if c := chunkOf(i); c >= 0 && c < len(dirty) {
 				dirty[c] = true
+				skip[c] = skip[c] || e.fatal && i == e.at
 			}
 		}
 	}
@@ -54,6 +56,9 @@ func Parse(file string, src []byte) (mod *Module, errs ErrorList) {
 	l := &lowerer{file: file}
 	buf := make([]lexer.Token, 0, 64)
 	for c, lo := range starts {
+		if skip[c] {
+			continue
+		}
 		hi := last
 		if c+1 < len(starts) {
 			hi = starts[c+1]
@@ -72,10 +77,13 @@ func Parse(file string, src []byte) (mod *Module, errs ErrorList) {
 			}
 			continue
 		}
-		mod.Body = append(mod.Body, l.stmt(g.Stmt)...)
+		body := l.stmt(g.Stmt)
+		if c == 0 { // only the file's first statement can be its docstring
+			mod.Doc, body = docstring(body)
+		}
+		mod.Body = append(mod.Body, body...)
 	}
 	errs = append(errs, l.errs...)
-	mod.Doc, mod.Body = docstring(mod.Body)
 	return mod, errs
 }
 
@@ -112,7 +120,24 @@ func syntaxError(file string, err error, toks []lexer.Token) *Error {
 		prev = toks[idx-1]
 	}
 
+	if expected == "an expression" && prev.Type == tKeyword {
+		switch prev.Value {
+		case "for":
+			expected = "a loop variable"
+		case "def":
+			expected = "a function name"
+		case "import", "from":
+			expected = "a module name"
+		}
+	}
 	switch {
+	case tok.Type == tKeyword && (tok.Value == "else" || tok.Value == "elif") && (idx == 0 || prev.Type == tDedent):
+		e.Msg = "unexpected " + found
+		e.Hint = tok.Value + ` must follow the body of an "if" at the same indentation`
+		return e
+	case idx == 0: // nothing of the statement parsed
+		e.Msg = "unexpected " + found
+		return e
 	case expected == `":"` && header != "":
 		e.Msg = fmt.Sprintf(`expected ":" after %s`, header)
 		if tok.Value == "=" && tok.Type == tPunct {
@@ -198,6 +223,13 @@ var productionNames = map[string]string{
 	"GTargets":    "a loop variable",
 	"GParam":      "a parameter",
 	"GImportAs":   "a module name",
+	"GImport":     "a module name",
+	"GFrom":       "a module name",
+	"GAssert":     "an expression",
+	"GIf":         "an expression",
+	"GWhile":      "an expression",
+	"GFor":        "a loop variable",
+	"GDef":        "a function name",
 	"GFromNames":  "a name to import",
 	"GImportName": "a name to import",
 }

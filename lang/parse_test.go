@@ -173,6 +173,41 @@ func TestModuleDocstring(t *testing.T) {
 	m = mustParse(t, "\"Just a doc.\"\n")
 	assert.Equal(t, "Just a doc.", m.Doc)
 	assert.Empty(t, m.Body)
+
+	// a string after a broken first statement is not the docstring
+	m, errs := Parse("d.mpcs", []byte("x = = 1\n'not a doc'\n"))
+	assert.Len(t, errs, 1)
+	assert.Equal(t, "", m.Doc)
+	assert.Len(t, m.Body, 1)
+}
+
+func TestParseResult(t *testing.T) {
+	src := []byte("x = 1\n")
+	m, errs := Parse("ok.mpcs", src)
+	assert.Nil(t, errs)
+	assert.NoError(t, errs.Err())
+	assert.Equal(t, "ok.mpcs", m.File)
+	assert.Equal(t, src, m.Source)
+
+	m, errs = Parse("bad.mpcs", []byte("x = \ny = 2\n"))
+	require.Len(t, errs, 1)
+	assert.Equal(t, "bad.mpcs:1:5: unexpected end of line (expected an expression)", errs.Error())
+	require.NotNil(t, m)
+	assert.Equal(t, "(= y 2)", dumpStmts(m.Body), "the statements that parsed are kept")
+}
+
+func TestParseConcurrent(t *testing.T) {
+	want := dumpStmts(mustParse(t, payGap).Body)
+	done := make(chan string)
+	for i := 0; i < 8; i++ {
+		go func() {
+			m, _ := Parse("c.mpcs", []byte(payGap))
+			done <- dumpStmts(m.Body)
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		assert.Equal(t, want, <-done)
+	}
 }
 
 // expr parses src as the value of an assignment `x = src`.
@@ -326,9 +361,9 @@ func TestLiteralValues(t *testing.T) {
 	assert.Equal(t, "1/1000", lit.Value.String())
 }
 
-// textAt returns the source starting at p.
-func textAt(src string, p Pos) string {
-	lines := strings.SplitAfter(src, "\n")
+// textAt returns the source starting at p; lines is the source split
+// after each newline.
+func textAt(lines []string, p Pos) string {
 	if p.Line < 1 || p.Line > len(lines) || p.Col < 1 || p.Col > len(lines[p.Line-1])+1 {
 		return fmt.Sprintf("<bad position %d:%d>", p.Line, p.Col)
 	}
@@ -338,7 +373,7 @@ func textAt(src string, p Pos) string {
 // checkPositions verifies that every node of m starts where its first token is.
 func checkPositions(t *testing.T, m *Module) {
 	t.Helper()
-	src := string(m.Source)
+	src := strings.SplitAfter(string(m.Source), "\n")
 	for _, s := range m.Body {
 		walk(s, func(n Node) {
 			p := n.Position()
