@@ -4,7 +4,7 @@ BIN      := bin
 # Packages with concurrency run under the race detector in `make test`.
 RACE_PKGS := ./vm/...
 
-.PHONY: all build test bench fuzz check demo clean
+.PHONY: all build test bench fuzz generate check demo clean
 
 all: build
 
@@ -19,12 +19,16 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Each fuzz target runs for FUZZTIME (default 30s).
+# Every fuzz target of the module runs for FUZZTIME (default 30s).
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./lang -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./compiler -run '^$$' -fuzz FuzzCompile -fuzztime $(FUZZTIME)
-	$(GO) test ./vm -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	@for f in $$(grep -rl --include='*_test.go' '^func Fuzz' .); do \
+		pkg=$$(dirname $$f); \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
+	done
 
 check:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
@@ -32,6 +36,8 @@ check:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
+	$(MAKE) generate
+	@git diff --exit-code vm/ring_amd64.s vm/ring_amd64.go || (echo "make generate changed the committed kernels"; exit 1)
 
 # The main job on embedded defaults. Until the three-party services land it
 # runs the Devcon study on its sample data in the reference executor.
