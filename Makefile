@@ -2,7 +2,7 @@
 GO       ?= go
 BIN      := bin
 # Packages with concurrency run under the race detector in `make test`.
-RACE_PKGS := ./vm/...
+RACE_PKGS := ./vm/... ./runtime/...
 
 .PHONY: all build test bench fuzz generate check demo clean
 
@@ -33,7 +33,7 @@ fuzz:
 check:
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 	$(MAKE) generate
