@@ -22,6 +22,12 @@
 // runtime computes on replicated shares. Both run the same interpreter, so a
 // differential test of the two compares protocols, not interpreters.
 //
-// Ring kernels (ring_generic.go) work on structure-of-arrays vectors of
-// Z_2^64 or Z_2^128 elements (Vec).
+// Ring kernels work on structure-of-arrays vectors of Z_2^64 or Z_2^128
+// elements (Vec). ring_generic.go is the elementwise reference with
+// broadcasting; kernels.go is the slice-level API (Add64, Mul128, CrossMul64,
+// ...) the protocols use, with a pure-Go path (kernels_generic.go) and AVX2
+// and AVX-512 paths generated with avo (vm/_asm, `make generate`) chosen at
+// start-up with cpuid, or by UseKernels (mpcvm --kernels); the purego build
+// tag leaves only the pure-Go path. Fuzz tests hold every path equal to the
+// generic one.
 package vm

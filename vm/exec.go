@@ -24,7 +24,7 @@ import (
 
 // DefaultMaxLen is the default limit on the length of a vector created by
 // RANGE or FILL.
-const DefaultMaxLen = 1 << 31
+const DefaultMaxLen = 1<<31 - 1
 
 // RuntimeError is an error raised while running a program.
 type RuntimeError struct {

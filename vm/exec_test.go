@@ -632,13 +632,13 @@ func TestRuntimeErrors(t *testing.T) {
 			b.ints(1, 1<<40)
 			b.ints(2, 1)
 			return b.emit(RANGE, 3, 0, 1, 2)
-		}, "range of 1099511627776 elements is too long (limit 2147483648)"},
+		}, "range of 1099511627776 elements is too long (limit 2147483647)"},
 		{"range-huge", func(b *exProg) int {
 			b.ints(0, -1<<63)
 			b.ints(1, 1<<63-1)
 			b.ints(2, 1)
 			return b.emit(RANGE, 3, 0, 1, 2)
-		}, "range of 18446744073709551615 elements is too long (limit 2147483648)"},
+		}, "range of 18446744073709551615 elements is too long (limit 2147483647)"},
 		{"slice-step", func(b *exProg) int {
 			b.ints(0, 1, 2, 3)
 			b.ints(1, 0)
@@ -668,7 +668,7 @@ func TestRuntimeErrors(t *testing.T) {
 			b.ints(0, 1<<40)
 			b.ints(1, 7)
 			return b.emit(FILL, xrP(2), 0, xrP(1))
-		}, "fill length 1099511627776 is too long (limit 2147483648)"},
+		}, "fill length 1099511627776 is too long (limit 2147483647)"},
 		{"unset", func(b *exProg) int {
 			return b.emit(PADD, 0, 1, 2)
 		}, "register p1 is read before it is written"},
@@ -1089,7 +1089,7 @@ func TestRangePython(t *testing.T) {
 	b.emit(RANGE, 6, 1, 3, 4) // every third from max down to min: too long
 	b.out("r", TInt, true, 5)
 	res, err := b.run(nil, nil)
-	exWantErr(t, err, exAt(6)+": range of 113427455640312821154458202477256070485 elements is too long (limit 2147483648)")
+	exWantErr(t, err, exAt(6)+": range of 113427455640312821154458202477256070485 elements is too long (limit 2147483647)")
 	_ = res
 	b.p.Code = b.p.Code[:6]
 	b.p.Pos = b.p.Pos[:6]

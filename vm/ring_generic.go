@@ -7,6 +7,9 @@ package vm
 // truncated to k bits. Arithmetic modulo 2^64 of a sign-extended value agrees
 // with arithmetic modulo 2^64 of the value itself, so one 128-bit code path
 // serves both ring sizes; only the hot add/sub/mul loops have k = 64 variants.
+// Without broadcasting, add, sub, mul, neg, and and xor run on the slice
+// kernels of kernels.go (which may be SIMD); the loops here stay the
+// reference for them and serve the broadcasting cases.
 //
 // Conventions shared by every kernel:
 //
@@ -317,6 +320,9 @@ func rgInt64Sat(k int, v Vec, i int) int64 {
 
 // AddVec sets dst = a + b mod 2^k.
 func AddVec(k int, dst, a, b Vec) {
+	if rgKernel2(k, dst, a, b, Add64, Add128) {
+		return
+	}
 	sa, sb := rgStride(a), rgStride(b)
 	if k == 64 {
 		for i := range dst.Lo {
@@ -329,6 +335,9 @@ func AddVec(k int, dst, a, b Vec) {
 
 // SubVec sets dst = a - b mod 2^k.
 func SubVec(k int, dst, a, b Vec) {
+	if rgKernel2(k, dst, a, b, Sub64, Sub128) {
+		return
+	}
 	sa, sb := rgStride(a), rgStride(b)
 	if k == 64 {
 		for i := range dst.Lo {
@@ -341,6 +350,9 @@ func SubVec(k int, dst, a, b Vec) {
 
 // MulVec sets dst = a · b mod 2^k.
 func MulVec(k int, dst, a, b Vec) {
+	if rgKernel2(k, dst, a, b, Mul64, Mul128) {
+		return
+	}
 	sa, sb := rgStride(a), rgStride(b)
 	if k == 64 {
 		for i := range dst.Lo {
@@ -352,10 +364,18 @@ func MulVec(k int, dst, a, b Vec) {
 }
 
 // NegVec sets dst = -a mod 2^k.
-func NegVec(k int, dst, a Vec) { rgMap1(k, dst, a, rgU128.neg) }
+func NegVec(k int, dst, a Vec) {
+	if rgKernel1(k, dst, a, Neg64, Neg128) {
+		return
+	}
+	rgMap1(k, dst, a, rgU128.neg)
+}
 
 // AndVec sets dst = a & b (bitwise).
 func AndVec(k int, dst, a, b Vec) {
+	if rgKernel2(k, dst, a, b, And64, And128) {
+		return
+	}
 	rgMap2(k, dst, a, b, func(x, y rgU128) rgU128 { return rgU128{x.lo & y.lo, x.hi & y.hi} })
 }
 
@@ -366,6 +386,9 @@ func OrVec(k int, dst, a, b Vec) {
 
 // XorVec sets dst = a ^ b (bitwise).
 func XorVec(k int, dst, a, b Vec) {
+	if rgKernel2(k, dst, a, b, Xor64, Xor128) {
+		return
+	}
 	rgMap2(k, dst, a, b, func(x, y rgU128) rgU128 { return rgU128{x.lo ^ y.lo, x.hi ^ y.hi} })
 }
 
