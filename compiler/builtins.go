@@ -237,6 +237,32 @@ func (c *compiler) builtin(name string, args []arg, pos lang.Pos) Value {
 			v.T.K = k
 		}
 		return c.fill(a[0], v, pos)
+	case "_raw", "_fix":
+		a, _, ok := c.argSpec(name, args, pos, 1, 1)
+		if !ok {
+			return invalid
+		}
+		x := a[0]
+		from, to := KSfix, KSint
+		if name == "_fix" {
+			from, to = KSint, KSfix
+		}
+		if x.T.K != from && x.T.K != publicOf(from) {
+			c.errorf(pos, "", "%s() takes a %s, not %s", name, kindNames[from], x.T)
+			return invalid
+		}
+		x.T.K = sameSecrecy(to, x.T.K)
+		return x
+	case "_frac_bits":
+		if _, _, ok := c.argSpec(name, args, pos, 0, 0); !ok {
+			return invalid
+		}
+		return c.intConst(int64(c.frac))
+	case "_ring_bits":
+		if _, _, ok := c.argSpec(name, args, pos, 0, 0); !ok {
+			return invalid
+		}
+		return c.intConst(int64(c.ring))
 	}
 	c.errorf(pos, "", "unknown builtin %s", name)
 	return invalid

@@ -335,9 +335,13 @@ const hintSecretIf = "a secret cannot decide control flow; compute both sides an
 func (c *compiler) ifStmt(e *env, s *lang.If) {
 	cond, ok := c.condition(e, s.Cond, "if", hintSecretIf)
 	if !ok {
-		// check both branches for further errors, discarding their code
-		c.checkOnly(e, s.Body)
-		c.checkOnly(e, s.Else)
+		// report the errors of both branches too, discarding their code
+		c.discard++
+		c.b.capture(func() {
+			c.block(e.clone(), s.Body)
+			c.block(e.clone(), s.Else)
+		})
+		c.discard--
 		return
 	}
 	if cond.C != nil {
@@ -345,7 +349,7 @@ func (c *compiler) ifStmt(e *env, s *lang.If) {
 		if cond.C.Sign() == 0 {
 			taken, other = other, taken
 		}
-		c.checkOnly(e, other)
+		c.skip(e, other)
 		c.block(e, taken)
 		return
 	}
@@ -364,13 +368,18 @@ func (c *compiler) ifStmt(e *env, s *lang.If) {
 	c.b.label(lend)
 }
 
-// checkOnly walks statements for their diagnostics, discarding code and bindings.
-func (c *compiler) checkOnly(e *env, ss []lang.Stmt) {
+// skip walks statements that never run (the other branch of an if on a
+// constant, or the body of a loop that cannot be compiled), discarding their code,
+// bindings and diagnostics: what they would compute depends on values that
+// do not occur (names are still checked by resolve).
+func (c *compiler) skip(e *env, ss []lang.Stmt) {
 	if len(ss) == 0 {
 		return
 	}
 	c.discard++
+	c.mute++
 	c.b.capture(func() { c.block(e.clone(), ss) })
+	c.mute--
 	c.discard--
 }
 

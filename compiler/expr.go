@@ -478,9 +478,10 @@ func (c *compiler) div(a, b Value, pos lang.Pos) Value {
 		}
 		return c.op(vm.AIDIV, t, length, c.reg(x), c.reg(b))
 	}
+	// division by a secret: the reciprocal written in .mpcs (prelude.mpcs)
 	x, y := c.convert(a, KSfix, pos), c.convert(b, KSfix, pos)
-	length := c.lenOf(x, y, pos)
-	return c.op(vm.AFDIV, t, length, c.reg(x), c.reg(y))
+	c.lenOf(x, y, pos)
+	return c.callPrelude("_div", []Value{x, y}, pos)
 }
 
 func (c *compiler) intDiv(op string, a, b Value, pos lang.Pos) Value {
@@ -809,12 +810,12 @@ func (c *compiler) shift(op string, a, b Value, pos lang.Pos) Value {
 			return invalid
 		}
 		n := int(b.C.Int64())
+		if n == 0 {
+			return a
+		}
 		if a.T.K == KSint {
 			if op == "<<" {
 				return c.mul(a, c.constOf(KInt, new(big.Int).Lsh(big.NewInt(1), uint(n))), a.T, false, pos)
-			}
-			if n == 0 {
-				return a
 			}
 			return c.op(vm.ASHR, a.T, a.Len, c.reg(a), n)
 		}
@@ -1044,7 +1045,9 @@ func (c *compiler) condExpr(e *env, x *lang.CondExpr) Value {
 			taken, other = other, taken
 		}
 		c.discard++
+		c.mute++
 		c.b.capture(func() { c.expr(e, other) })
+		c.mute--
 		c.discard--
 		return c.expr(e, taken)
 	}

@@ -324,7 +324,7 @@ func (c *compiler) forStmt(e *env, s *lang.For) {
 	it := c.iterate(e, s.Iter)
 	if !it.ok {
 		c.bindInvalid(e, s.Target)
-		c.checkOnly(e, s.Body)
+		c.skip(e, s.Body)
 		return
 	}
 	if it.static && !hasBreak(s.Body) && len(it.items)*countStmts(s.Body) <= unrollWork {

@@ -219,9 +219,15 @@ func batchRounds(code []*inst) []*inst {
 	return out
 }
 
-// roundWeight is the scheduling weight of an opcode: its rounds in the
+// roundWeight is the scheduling weight of an instruction: its rounds in the
 // default ring (the relative order is what matters).
-func roundWeight(op vm.Opcode) int { return op.RoundsFor(128) }
+func roundWeight(in *inst) int {
+	args := make([]uint32, len(in.args))
+	for i, a := range in.args {
+		args[i] = uint32(max(a, 0))
+	}
+	return vm.Instr{Op: in.op, Args: args}.Rounds(128)
+}
 
 func scheduleBlock(blk []*inst) []*inst {
 	n := len(blk)
@@ -289,7 +295,7 @@ func scheduleBlock(blk []*inst) []*inst {
 		for _, s := range succs[i] {
 			h = max(h, height[s])
 		}
-		height[i] = h + roundWeight(body[i].op)
+		height[i] = h + roundWeight(body[i])
 	}
 	waiting := make([]int, m)
 	for i := range body {

@@ -13,6 +13,9 @@ var builtinNames = map[string]bool{
 	"where": true, "sum": true, "min": true, "max": true, "abs": true, "sort": true, "sort_by": true,
 	"concat": true, "zeros": true, "ones": true,
 	"sint": true, "sfix": true, "sbits": true, "int": true, "fix": true, "bool": true, "sbool": true,
+	// internal, for the library: reinterpret fixed point as its raw integer
+	// and back, and the compile-time fractional bits and ring size
+	"_raw": true, "_fix": true, "_frac_bits": true, "_ring_bits": true,
 }
 
 // resolver checks the names of one module: every name read is bound

@@ -94,17 +94,17 @@ func TestDecodeHeader(t *testing.T) {
 	bcErrContains(t, err, "not mpcs bytecode")
 	_, err = Decode([]byte("MPC"))
 	bcErrContains(t, err, "not mpcs bytecode")
-	_, err = Decode([]byte("MPCB\x01"))
+	_, err = Decode([]byte("MPCB\x02"))
 	bcErrContains(t, err, "bytecode truncated")
-	_, err = Decode([]byte("MPCB\x01\x00"))
+	_, err = Decode([]byte("MPCB\x02\x00"))
 	bcErrContains(t, err, "bytecode truncated")
 
 	old := bytes.Clone(b)
 	binary.LittleEndian.PutUint16(old[4:], 7)
 	_, err = Decode(bcRehash(old))
-	bcEqual(t, err.Error(), "bytecode version 7, this build reads version 1")
+	bcEqual(t, err.Error(), "bytecode version 7, this build reads version 2")
 	_, err = Decode(old[:6]) // the version is checked before anything else
-	bcEqual(t, err.Error(), "bytecode version 7, this build reads version 1")
+	bcEqual(t, err.Error(), "bytecode version 7, this build reads version 2")
 }
 
 func TestDecodeSetsHash(t *testing.T) {

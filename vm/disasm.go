@@ -74,7 +74,7 @@ func Disassemble(p *Program) string {
 		line := fmt.Sprintf("%*d  %-6s %s", width, pc, in.Op, bcOperandsString(in))
 		var comment []string
 		if in.Op.Interactive() {
-			comment = append(comment, fmt.Sprintf("rounds=%d", in.Op.RoundsFor(p.Ring)))
+			comment = append(comment, fmt.Sprintf("rounds=%d", in.Rounds(p.Ring)))
 		}
 		if pc < len(p.Pos) && p.Pos[pc] != (SrcPos{}) {
 			comment = append(comment, "@"+bcPosString(p, first, p.Pos[pc]))

@@ -274,7 +274,7 @@ func TestDisasmLayout(t *testing.T) {
    0  INPUT  a0, in0                          # @prog.mpcs:3:11
    1  AMUL   a1, a0, a0 ; a2, a0, a3          # rounds=1 @s1:4:1
    2  SLICE  a3, a1, _, p2, _                 # @s2:5:2
-   3  A2B    b0, a2, 1                        # rounds=8
+   3  A2B    b0, a2, 1                        # rounds=6
    4  JNZ    p2, 6                            # @prog.mpcs:7:1
    5  NOP                                     # @prog.mpcs:8:1
 `

@@ -49,7 +49,7 @@ import (
 // FormatVersion is the bytecode format version Encode writes and Decode
 // reads. Bump it on any change to the layout or to the meaning of an opcode
 // or operand.
-const FormatVersion uint16 = 1
+const FormatVersion uint16 = 2
 
 // Limits of a program, enforced by Verify (and so by Encode and Decode). They
 // bound what a hostile file can make a party allocate.

@@ -357,7 +357,7 @@ func TestEncodeLayout(t *testing.T) {
 	b, err := Encode(p)
 	bcNoErr(t, err)
 	want := []byte("MPCB")
-	want = append(want, 1, 0) // version
+	want = append(want, byte(FormatVersion), 0) // version
 	want = append(want, 128, 24)
 	want = append(want, 2, 1, 0, 0)             // registers
 	want = append(want, 1, 1, 'x', byte(TSfix)) // inputs

@@ -121,8 +121,6 @@ type Engine interface {
 	// IDiv (AIDIV): floor(x / d) for a public divisor d with no zero
 	// element, elementwise with broadcasting (d is usually a scalar).
 	IDiv(ctx context.Context, x []Share, d []Vec) ([]Share, error)
-	// FDiv (AFDIV): floor(x·2^F / y), 0 where y = 0.
-	FDiv(ctx context.Context, x, y []Share) ([]Share, error)
 	// LTZ (ALTZ): 1 where x < 0 (signed), else 0.
 	LTZ(ctx context.Context, x []Share) ([]Share, error)
 	// EQZ (AEQZ): 1 where x == 0, else 0.

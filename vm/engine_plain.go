@@ -199,11 +199,6 @@ func (e *PlainEngine) IDiv(_ context.Context, x []Share, d []Vec) ([]Share, erro
 	return rs, nil
 }
 
-// FDiv implements Engine.
-func (e *PlainEngine) FDiv(_ context.Context, x, y []Share) ([]Share, error) {
-	return e.each2(x, y, func(k int, dst, a, b Vec) { FixDivVec(k, e.f, dst, a, b) }), nil
-}
-
 // LTZ implements Engine.
 func (e *PlainEngine) LTZ(_ context.Context, x []Share) ([]Share, error) {
 	rs := make([]Share, len(x))

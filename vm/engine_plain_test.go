@@ -5,7 +5,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -106,27 +105,6 @@ func TestIDivVectorDivisor(t *testing.T) {
 	b.emit(AOPEN, 2, 1)
 	b.out("q", TSint, true, 2)
 	exWantInts(t, b.mustRun(t), "q", 3, -4, -4, 3)
-}
-
-func TestAFDivFixedPoint(t *testing.T) {
-	for _, k := range []int{64, 128} {
-		b := newExProg(k)
-		f := b.p.FracBits
-		one := int64(1) << f
-		b.ints(0, 3*one, -3*one, one, 5*one, -one)
-		b.ints(1, 2*one, 2*one, 3*one, 0, 3*one)
-		b.emit(PTOA, 0, 0)
-		b.emit(PTOA, 1, 1)
-		b.emit(AFDIV, 2, 0, 1)
-		b.emit(AOPEN, 2, 2)
-		b.out("q", TSfix, true, 2)
-		res := b.mustRun(t)
-		third := map[int]string{64: "0.3333282470703125", 128: "0.3333333134651184"}[k]
-		exWantInts(t, res, "q", 3*one/2, -3*one/2, one/3, 0, -one/3-1) // floor
-		if got := string(res.JSON()); !strings.HasPrefix(got, `{"outputs": {"q": [1.5, -1.5, `+third[:10]) {
-			t.Fatalf("k=%d json = %s", k, got)
-		}
-	}
 }
 
 // ---- a two-component engine: 2-out-of-2 additive (A) and XOR (B) sharing ----
@@ -303,9 +281,6 @@ func (e *exSplitEngine) Shr(ctx context.Context, x []Share, m []uint) ([]Share, 
 }
 func (e *exSplitEngine) IDiv(ctx context.Context, x []Share, d []Vec) ([]Share, error) {
 	return e.outA(e.plain.IDiv(ctx, e.mapA(x), d))
-}
-func (e *exSplitEngine) FDiv(ctx context.Context, x, y []Share) ([]Share, error) {
-	return e.outA(e.plain.FDiv(ctx, e.mapA(x), e.mapA(y)))
 }
 func (e *exSplitEngine) LTZ(ctx context.Context, x []Share) ([]Share, error) {
 	return e.outA(e.plain.LTZ(ctx, e.mapA(x)))

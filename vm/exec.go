@@ -76,7 +76,7 @@ func NewMachine(p *Program, e Engine, params []Vec) *Machine {
 func (m *Machine) Steps() int64 { return m.steps }
 
 // Rounds returns the network rounds of the interactive instructions executed
-// by the last Run (the sum of Opcode.RoundsFor(k)).
+// by the last Run (the sum of Instr.Rounds(k)).
 func (m *Machine) Rounds() int64 { return m.rounds }
 
 func (m *Machine) errAt(pc int, format string, args ...any) *RuntimeError {
@@ -132,7 +132,7 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 			return nil, rerr
 		}
 		if in.Op.Interactive() {
-			m.rounds += int64(in.Op.RoundsFor(m.k))
+			m.rounds += int64(in.Rounds(m.k))
 		}
 		pc = next
 	}
@@ -993,7 +993,7 @@ func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *Runti
 	a := in.Args
 	k := m.k
 	switch in.Op {
-	case AMUL, ADOT, AFDIV, BAND:
+	case AMUL, ADOT, BAND:
 		c := ClassA
 		if in.Op == BAND {
 			c = ClassB
@@ -1021,8 +1021,6 @@ func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *Runti
 			rs, err = m.eng.Mul(ctx, xs, ys)
 		case ADOT:
 			rs, err = m.eng.Dot(ctx, xs, ys)
-		case AFDIV:
-			rs, err = m.eng.FDiv(ctx, xs, ys)
 		case BAND:
 			rs, err = m.eng.BAnd(ctx, xs, ys)
 		}

@@ -84,10 +84,9 @@ const (
 	// ---- secret arithmetic, interactive (A; batched groups) ----
 	AMUL   // {a= a a}        product
 	ADOT   // {a= a a}        dot product: scalar Σ x_i·y_i
-	ATRUNC // {a= a m}        fixed-point rescale: floor(x / 2^m) or one more (probabilistic)
+	ATRUNC // {a= a m}        fixed-point rescale: floor(x / 2^m) (a probabilistic protocol may give one more)
 	ASHR   // {a= a m}        exact floor(x / 2^m)
 	AIDIV  // {a= a p}        exact floor(x / d) for a public nonzero scalar d
-	AFDIV  // {a= a a}        fixed-point division floor(x·2^F / y); y = 0 gives 0
 	ALTZ   // {a= a}          1 if x < 0 (signed) else 0
 	AEQZ   // {a= a}          1 if x == 0 else 0
 	AOPEN  // {p= a}          reveal
@@ -176,8 +175,9 @@ type OpInfo struct {
 	Group     []Arg
 	MinGroups int
 	// Rounds of communication for one execution (all groups together), as
-	// a function of the ring size k; nil means local.
-	Rounds func(k int) int
+	// a function of the ring size k and the largest immediate operand m of
+	// the instruction (0 if none); nil means local.
+	Rounds func(k, m int) int
 	// SameClass requires every KR operand of the instruction to be of one class.
 	SameClass bool
 }
@@ -193,12 +193,13 @@ func (o Opcode) Info() (info *OpInfo, ok bool) {
 	return &opInfo[o], true
 }
 
-// RoundsFor returns the rounds one execution of o costs in ring k.
+// RoundsFor returns the most rounds one execution of o costs in ring k
+// (whatever its immediates); Instr.Rounds gives an instruction's own.
 func (o Opcode) RoundsFor(k int) int {
 	if o >= numOpcodes || opInfo[o].Rounds == nil {
 		return 0
 	}
-	return opInfo[o].Rounds(k)
+	return opInfo[o].Rounds(k, k-1)
 }
 
 func (o Opcode) String() string {
@@ -233,21 +234,32 @@ func log2(k int) int {
 	return n
 }
 
-// Round costs of the protocols (ARCHITECTURE.md §4): a comparison is a local
-// split into boolean shares, one adder layer and a log-depth carry circuit.
-func one(int) int         { return 1 }
-func ltzRounds(k int) int { return log2(k) + 1 }
-func eqzRounds(k int) int { return log2(k) + 1 }
-func a2bRounds(k int) int { return log2(k) + 1 }
-func b2aRounds(int) int   { return log2(64) + 1 }
-func shrRounds(k int) int { return ltzRounds(k) + 1 }
-func divRounds(k int) int { return ltzRounds(k) + 2 }
-func fdivRounds(k int) int {
-	// normalisation (a comparison ladder), then Goldschmidt iterations.
-	return 2*ltzRounds(k) + 2*log2(k) + 4
+// Round costs of the three-party protocols (runtime, docs/protocols.md), as
+// functions of the ring size k and of the instruction's largest immediate
+// operand m (the shift of ATRUNC/ASHR, the word of A2B). Comparisons split
+// into boolean shares locally, take a first layer of 4-bit windows in one
+// round, then a log-depth carry tree.
+func one(int, int) int        { return 1 }
+func ltzRounds(k, _ int) int  { return log2(k) }
+func eqzRounds(k, _ int) int  { return log2(k) }
+func b2aRounds(int, int) int  { return 1 }
+func divRounds(k, _ int) int  { return 1 + log2(k) }
+func shufRounds(int, int) int { return 3 }
+func sortRounds(k, _ int) int { return 4 * log2(k) } // data-dependent: quicksort levels; an estimate
+func a2bRounds(k, m int) int {
+	if m == 1 && k == 128 {
+		return 6
+	}
+	return 5
 }
-func sortRounds(k int) int { return 3 * k }
-func shufRounds(int) int   { return 2 }
+
+// shrRounds: exact truncation by m bits compares m low bits: 2 + ⌈log2 ⌈m/4⌉⌉.
+func shrRounds(_, m int) int {
+	if m <= 0 {
+		return 0
+	}
+	return 2 + log2((m+3)/4)
+}
 
 var (
 	rP  = Arg{KP, Use}
@@ -317,10 +329,9 @@ var opInfo = [numOpcodes]OpInfo{
 
 	AMUL:   {Name: "AMUL", Group: args(wA, rA, rA), MinGroups: 1, Rounds: one},
 	ADOT:   {Name: "ADOT", Group: args(wA, rA, rA), MinGroups: 1, Rounds: one},
-	ATRUNC: {Name: "ATRUNC", Group: args(wA, rA, imm), MinGroups: 1, Rounds: one},
+	ATRUNC: {Name: "ATRUNC", Group: args(wA, rA, imm), MinGroups: 1, Rounds: shrRounds},
 	ASHR:   {Name: "ASHR", Group: args(wA, rA, imm), MinGroups: 1, Rounds: shrRounds},
 	AIDIV:  {Name: "AIDIV", Group: args(wA, rA, rP), MinGroups: 1, Rounds: divRounds},
-	AFDIV:  {Name: "AFDIV", Group: args(wA, rA, rA), MinGroups: 1, Rounds: fdivRounds},
 	ALTZ:   {Name: "ALTZ", Group: args(wA, rA), MinGroups: 1, Rounds: ltzRounds},
 	AEQZ:   {Name: "AEQZ", Group: args(wA, rA), MinGroups: 1, Rounds: eqzRounds},
 	AOPEN:  {Name: "AOPEN", Group: args(wP, rA), MinGroups: 1, Rounds: one},

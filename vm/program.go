@@ -128,4 +128,25 @@ func (p *Program) Position(pc int) string {
 }
 
 // Rounds returns the network rounds of one execution of instruction pc.
-func (p *Program) Rounds(pc int) int { return p.Code[pc].Op.RoundsFor(p.Ring) }
+func (p *Program) Rounds(pc int) int { return p.Code[pc].Rounds(p.Ring) }
+
+// Rounds returns the network rounds of one execution of the instruction in
+// ring k: its opcode's cost for its largest immediate operand.
+func (in Instr) Rounds(k int) int {
+	info, ok := in.Op.Info()
+	if !ok || info.Rounds == nil {
+		return 0
+	}
+	m := 0
+	pic := append(append([]Arg(nil), info.Fixed...), info.Group...)
+	for i, a := range in.Args {
+		j := i
+		if i >= len(info.Fixed) && len(info.Group) > 0 {
+			j = len(info.Fixed) + (i-len(info.Fixed))%len(info.Group)
+		}
+		if j < len(pic) && pic[j].Kind == KImm {
+			m = max(m, int(a))
+		}
+	}
+	return info.Rounds(k, m)
+}

@@ -17,13 +17,13 @@
    3  ASSERT p0, s1                           # @prog.mpcs:6:1
    4  LEN    p1, a0                           # @prog.mpcs:7:9
    5  AMUL   a1, a0, a0 ; a2, a0, a0          # rounds=1 @prog.mpcs:8:5
-   6  ATRUNC a1, a1, 24 ; a2, a2, 24          # rounds=1 @prog.mpcs:8:5
+   6  ATRUNC a1, a1, 24 ; a2, a2, 24          # rounds=5 @prog.mpcs:8:5
    7  ASUM   a3, a1                           # @prog.mpcs:9:7
    8  AOPEN  p2, a3                           # rounds=1 @prog.mpcs:10:1
    9  OUTPUT out0, p2                         # @prog.mpcs:10:1
-  10  ASORT  a4, a0 ; a2, a1                  # rounds=384 @prog.mpcs:11:3
+  10  ASORT  a4, a0 ; a2, a1                  # rounds=28 @prog.mpcs:11:3
   11  SLICE  a4, a4, _, p1, _                 # @prog.mpcs:11:3
-  12  A2B    b1, a4, 0                        # rounds=8 @prog.mpcs:12:3
+  12  A2B    b1, a4, 0                        # rounds=5 @prog.mpcs:12:3
   13  BSHR   b1, b1, 63                       # @prog.mpcs:12:3
   14  BOPEN  p3, b1                           # rounds=1 @prog.mpcs:12:3
   15  JZ     p3, 17                           # @prog.mpcs:13:1

@@ -1,0 +1,380 @@
+// Command mpcvm runs compiled .mpcs programs as one of three parties over
+// replicated secret shares: key generation, sharing a dataset, running a
+// program over the network, and an in-process simulation of all three.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mpcs/mpcs/runtime"
+	"github.com/mpcs/mpcs/vm"
+)
+
+// Exit statuses: 1 when the program or the protocol fails, 2 for misuse
+// (bad flags, files, bytecode, config, shares).
+const (
+	exitRun   = 1
+	exitUsage = 2
+)
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usage(format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, args...)}
+}
+
+func failed(err error) error { return &exitError{exitRun, err} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := newRoot(os.Stdout, os.Stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		code := exitUsage
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		fmt.Fprintln(os.Stderr, "mpcvm:", err)
+		os.Exit(code)
+	}
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mpcvm",
+		Short:         "Run compiled .mpcs programs as one of three parties over secret shares",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	var kernels string
+	root.PersistentFlags().StringVar(&kernels, "kernels", "auto", "ring kernels: auto, generic, avx2 or avx512")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if _, err := vm.UseKernels(kernels); err != nil {
+			return usage("--kernels: %v", err)
+		}
+		return nil
+	}
+	root.AddCommand(keygenCmd(stdout), shareCmd(stdout), runCmd(stdout, stderr), simCmd(stdout))
+	return root
+}
+
+func keygenCmd(stdout io.Writer) *cobra.Command {
+	var party int
+	var out string
+	cmd := &cobra.Command{
+		Use:   "keygen --party N --out DIR",
+		Short: "Create a party's TLS key and self-signed certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if party < 0 || party > 2 {
+				return usage("--party must be 0, 1 or 2")
+			}
+			if out == "" {
+				return usage("--out DIR is required")
+			}
+			certPath, keyPath, err := runtime.GenerateKey(party, out)
+			if err != nil {
+				return usage("%v", err)
+			}
+			fp, err := runtime.CertFingerprint(certPath)
+			if err != nil {
+				return usage("%v", err)
+			}
+			fmt.Fprintf(stdout, "party %d: certificate %s (sha256 %x), key %s\n", party, certPath, fp, keyPath)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&party, "party", -1, "party index: 0, 1 or 2")
+	cmd.Flags().StringVar(&out, "out", "", "folder for the key and certificate")
+	return cmd
+}
+
+func shareCmd(stdout io.Writer) *cobra.Command {
+	var out string
+	var ring, frac int
+	cmd := &cobra.Command{
+		Use:   "share ROWS.csv --out DIR",
+		Short: "Split a CSV of rows into the three parties' share files DIR/party0 ... DIR/party2",
+		Long: "Split a CSV (a header of column names, one row per data provider; decimal numbers,\n" +
+			"0x words for sbits columns) into replicated secret shares, one file per party:\n" +
+			"DIR/partyN/" + runtime.ShareFileName + ". Give each party only its own folder.",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usage("--out DIR is required")
+			}
+			if frac == 0 {
+				frac = defaultFrac(ring)
+			}
+			if ring != 64 && ring != 128 {
+				return usage("--ring must be 64 or 128")
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return usage("%v", err)
+			}
+			defer f.Close()
+			files, err := runtime.ShareCSV(f, ring, frac, nil)
+			if err != nil {
+				return usage("%s: %v", args[0], err)
+			}
+			for p, sf := range files {
+				path := filepath.Join(out, "party"+strconv.Itoa(p), runtime.ShareFileName)
+				if err := runtime.WriteShareFile(path, sf); err != nil {
+					return usage("%v", err)
+				}
+			}
+			fmt.Fprintf(stdout, "%d rows, %d columns shared into %s/party{0,1,2}/%s\n",
+				files[0].Rows, len(files[0].Columns), out, runtime.ShareFileName)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output folder")
+	cmd.Flags().IntVar(&ring, "ring", 128, "ring size of the program that will read the shares: 128 or 64")
+	cmd.Flags().IntVar(&frac, "frac-bits", 0, "fractional bits of sfix columns (default 24 for ring 128, 16 for ring 64)")
+	return cmd
+}
+
+func defaultFrac(ring int) int {
+	if ring == 64 {
+		return 16
+	}
+	return 24
+}
+
+// runFlags are the flags shared by run and sim.
+type runFlags struct {
+	params []string
+	json   bool
+}
+
+func (f *runFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.params, "param", nil, "parameter value NAME=VALUE (repeatable)")
+	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
+}
+
+func (f *runFlags) parse(p *vm.Program) ([]vm.Vec, map[string]string, error) {
+	kv := map[string]string{}
+	for _, s := range f.params {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, nil, usage("--param %q: expected NAME=VALUE", s)
+		}
+		kv[k] = v
+	}
+	vals, err := vm.ParseParams(p, kv)
+	if err != nil {
+		return nil, nil, usage("%v", err)
+	}
+	return vals, kv, nil
+}
+
+func runCmd(stdout, stderr io.Writer) *cobra.Command {
+	var party int
+	var config, dataDir, session string
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "run --party=N --config DEPLOY.toml PROG.mpcb --data-dir DIR",
+		Short: "Run a program as party N with the two other parties",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if party < 0 || party > 2 {
+				return usage("--party must be 0, 1 or 2")
+			}
+			if config == "" || dataDir == "" {
+				return usage("--config and --data-dir are required")
+			}
+			p, err := readBytecode(args[0])
+			if err != nil {
+				return err
+			}
+			params, kv, err := rf.parse(p)
+			if err != nil {
+				return err
+			}
+			cfg, err := runtime.LoadConfig(config)
+			if err != nil {
+				return usage("%v", err)
+			}
+			shares, err := loadShares(dataDir, party)
+			if err != nil {
+				return err
+			}
+			id := sessionFor(p, kv, session)
+			ctx := cmd.Context()
+			net, err := runtime.ListenTLS(ctx, cfg, party)
+			if err != nil {
+				return failed(err)
+			}
+			defer net.Close()
+			conn, err := net.Session(ctx, id)
+			if err != nil {
+				return failed(err)
+			}
+			defer conn.Close()
+			eng, err := runtime.NewEngine(ctx, conn, p.Ring, p.FracBits, shares)
+			if err != nil {
+				return failed(err)
+			}
+			res, err := vm.NewMachine(p, eng, params).Run(ctx)
+			if err != nil {
+				return failed(err)
+			}
+			sent, recv := conn.Stats()
+			if rf.json {
+				return printJSON(stdout, res, res.Rounds, sent)
+			}
+			fmt.Fprint(stdout, res.Text())
+			fmt.Fprintf(stderr, "party %d: %d rounds, %d bytes sent, %d received\n", party, res.Rounds, sent, recv)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&party, "party", -1, "this party's index: 0, 1 or 2")
+	cmd.Flags().StringVar(&config, "config", "", "deployment config (TOML)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "this party's share folder (or the folder holding party0..party2)")
+	cmd.Flags().StringVar(&session, "session", "", "session name shared by the three parties (default: derived from the program and parameters)")
+	rf.register(cmd)
+	return cmd
+}
+
+// sessionFor derives the session id the three parties agree on.
+func sessionFor(p *vm.Program, params map[string]string, name string) runtime.SessionID {
+	h := sha256.New()
+	h.Write(p.Hash[:])
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, params[k])
+	}
+	fmt.Fprintf(h, "\x00session=%s", name)
+	var id runtime.SessionID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// loadShares reads the party's share file from its folder, or from the
+// partyN folder inside the given one.
+func loadShares(dir string, party int) (*runtime.ShareFile, error) {
+	paths := []string{
+		filepath.Join(dir, runtime.ShareFileName),
+		filepath.Join(dir, "party"+strconv.Itoa(party), runtime.ShareFileName),
+	}
+	for _, path := range paths {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		sf, err := runtime.ReadShareFile(path)
+		if err != nil {
+			return nil, usage("%v", err)
+		}
+		if sf.Party != party {
+			return nil, usage("%s holds party %d's shares, not party %d's", path, sf.Party, party)
+		}
+		return sf, nil
+	}
+	return nil, usage("no share file in %s (looked for %s)", dir, strings.Join(paths, ", "))
+}
+
+func simCmd(stdout io.Writer) *cobra.Command {
+	var data string
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "sim PROG.mpcb --data ROWS.csv",
+		Short: "Run a program as all three parties in one process, with the real protocol",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if data == "" {
+				return usage("--data ROWS.csv is required")
+			}
+			p, err := readBytecode(args[0])
+			if err != nil {
+				return err
+			}
+			params, _, err := rf.parse(p)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(data)
+			if err != nil {
+				return usage("%v", err)
+			}
+			defer f.Close()
+			ds, err := vm.ReadCSV(f, p)
+			if err != nil {
+				return usage("%s: %v", data, err)
+			}
+			res, st, err := runtime.Sim(cmd.Context(), p, ds, params, runtime.NewMemNetworks())
+			if err != nil {
+				return failed(err)
+			}
+			if rf.json {
+				return printJSON(stdout, res, st.Rounds, st.BytesSent)
+			}
+			fmt.Fprint(stdout, res.Text())
+			fmt.Fprintf(stdout, "# %d rounds, %d bytes, %s\n", st.Rounds, st.BytesSent, st.Elapsed.Round(1e3))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&data, "data", "", "CSV file of rows (header of column names)")
+	rf.register(cmd)
+	return cmd
+}
+
+// printJSON prints {"outputs": {...}, "rounds": R, "bytes": B}.
+func printJSON(w io.Writer, res *vm.Result, rounds, bytes int64) error {
+	var outs struct {
+		Outputs json.RawMessage `json:"outputs"`
+	}
+	if err := json.Unmarshal(res.JSON(), &outs); err != nil {
+		return failed(err)
+	}
+	fmt.Fprintf(w, "{\"outputs\": %s, \"rounds\": %d, \"bytes\": %d}\n", outs.Outputs, rounds, bytes)
+	return nil
+}
+
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usage("%s takes %d argument(s), got %d (see %s --help)", cmd.Name(), n, len(args), cmd.CommandPath())
+		}
+		return nil
+	}
+}
+
+func readBytecode(path string) (*vm.Program, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usage("%v", err)
+	}
+	p, err := vm.Decode(b)
+	if err != nil {
+		return nil, usage("%s: %v (compile .mpcs programs with mpcc compile)", path, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,66 @@
+// Package runtime is what a party needs to run a program with the two
+// others: the transport between the three parties, the correlated
+// randomness, the secret-sharing protocols (an implementation of vm.Engine),
+// and the in-process simulation of all three.
+//
+// # Sharing
+//
+// Three parties, honest majority, semi-honest security, ring Z_2^k with
+// k = 64 or 128. A secret x is replicated-shared: x = x_0 + x_1 + x_2 and
+// party i holds (x_i, x_{i+1}) as the two components of its vm.Share. A
+// 64-bit word is shared the same way with XOR (the B register class). A
+// public constant is added to x_0 only, which party 0 holds as component 0
+// and party 2 as component 1; multiplication by a public value and every
+// other linear operation act on each component. So all local operations are
+// component loops over the vm ring kernels and cost no communication.
+//
+// # Randomness
+//
+// At session set-up party i draws a key with crypto/rand and sends it to
+// party i+1 (prg.go): every pair of parties shares an AES-CTR generator the
+// third party does not know, with separate streams for zero sharings, ring
+// masks and boolean masks. Zero sharings and random sharings are therefore
+// free, and the only network traffic is that of the protocols themselves.
+//
+// # Protocols
+//
+// Engine (engine.go) implements every operation on secrets (see
+// docs/protocols.md for each protocol, its rounds and bytes, and what it
+// leaves public):
+//
+//   - proto_mul.go: multiplication, dot product and AND (Araki et al. 2016),
+//     opening; one round, one element per party.
+//   - proto_mixed.go: the mixed-knowledge round on which the rest builds.
+//     Every sharing splits into a part one party U knows (x_U + x_{U+1})
+//     and a part the two others know (x_{U+2}); a sum of products of a
+//     U-known and an others-known value is computed in one round with a
+//     replicated result. Over GF(2) on 4-bit windows it gives the first
+//     layer of a comparison with no AND gate; over Z_2^k it converts bits
+//     to arithmetic shares and computes wrap corrections.
+//   - proto_window.go: the window round and the log-depth carry and AND
+//     trees on packed lanes (several elements per 64-bit word).
+//   - proto_cmp.go: LTZ and EQZ; proto_trunc.go: exact truncation (ASHR,
+//     ATRUNC) and exact division by a public divisor (AIDIV);
+//     proto_conv.go: A2B and B2A.
+//
+// Every interactive method receives all argument groups of one instruction
+// and sends one message per peer and round for all of them (the groups'
+// data concatenated, little-endian, no per-element framing), so a batched
+// instruction costs the rounds of one. All traffic goes through
+// Engine.round, the place where a later malicious-security layer will hash
+// the transcript and check it.
+//
+// Every protocol is exact: results equal the reference executor
+// (vm.PlainEngine) bit for bit — truncation and division for inputs in
+// [-2^(k-2), 2^(k-2)), everything else for all inputs. In particular
+// ATRUNC is exact, so a revealed fixed-point result carries no rounding
+// leak (eprint 2024/1127). Sorting and shuffling (ASORT, ASHUF) are not
+// implemented yet; division between secrets is compiled into the operations
+// above.
+//
+// # Simulation
+//
+// Sim (sim.go) deals a clear dataset into shares (SplitDataset), runs the
+// three parties' Machines concurrently over a Network (NewMemNetworks for one
+// process), checks that the three results agree and reports the traffic.
+package runtime
