@@ -48,9 +48,13 @@ type Machine struct {
 	// MaxLen is the largest vector RANGE and FILL may create (0:
 	// DefaultMaxLen).
 	MaxLen int
+	// ChunkElems bounds the elements of one pass of an interactive
+	// instruction (chunk.go); 0 means DefaultChunkElems.
+	ChunkElems int
 
 	prog   *Program
-	eng    Engine
+	base   Engine // the engine given to NewMachine
+	eng    Engine // base, wrapped for chunking during Run
 	k, f   int
 	params []Vec
 
@@ -69,7 +73,7 @@ type Machine struct {
 // one whose Lo is nil, takes the parameter's default. ParseParams builds it
 // from NAME=VALUE strings.
 func NewMachine(p *Program, e Engine, params []Vec) *Machine {
-	return &Machine{prog: p, eng: e, k: p.Ring, f: p.FracBits, params: params}
+	return &Machine{prog: p, base: e, eng: e, k: p.Ring, f: p.FracBits, params: params}
 }
 
 // Steps returns the number of instructions executed by the last Run.
@@ -108,6 +112,12 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 	if err := m.precheck(); err != nil {
 		return nil, err
 	}
+	limit := m.ChunkElems
+	if limit <= 0 {
+		limit = DefaultChunkElems
+	}
+	chunks := &chunkEngine{Engine: m.base, limit: limit}
+	m.eng = chunks
 	m.reset()
 	defer func() {
 		if r := recover(); r != nil {
@@ -132,7 +142,8 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 			return nil, rerr
 		}
 		if in.Op.Interactive() {
-			m.rounds += int64(in.Rounds(m.k))
+			m.rounds += int64(in.Rounds(m.k) * max(chunks.passes, 1))
+			chunks.passes = 0
 		}
 		pc = next
 	}

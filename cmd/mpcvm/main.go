@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,7 +78,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		}
 		return nil
 	}
-	root.AddCommand(keygenCmd(stdout), shareCmd(stdout), runCmd(stdout, stderr), simCmd(stdout))
+	root.AddCommand(keygenCmd(stdout), shareCmd(stdout), runCmd(stdout, stderr), simCmd(stdout), benchCmd(stdout))
 	return root
 }
 
@@ -377,4 +378,67 @@ func readBytecode(path string) (*vm.Program, error) {
 		return nil, usage("%s: %v (compile .mpcs programs with mpcc compile)", path, err)
 	}
 	return p, nil
+}
+
+func benchCmd(stdout io.Writer) *cobra.Command {
+	var n, ring int
+	var netKind string
+	var ops []string
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the protocols as three parties on this machine",
+		Long: "Measure each protocol on n random elements as three parties in this process,\n" +
+			"over pinned mutual TLS on localhost (--net tls, the default) or in-memory links\n" +
+			"(--net mem), and print rounds, bytes per element, time and throughput.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if ring != 64 && ring != 128 {
+				return usage("--ring must be 64 or 128")
+			}
+			if n < 1 {
+				return usage("--n must be positive")
+			}
+			ctx := cmd.Context()
+			var nets [3]runtime.Network
+			switch netKind {
+			case "mem":
+				nets = runtime.NewMemNetworks()
+			case "tls":
+				dir, err := os.MkdirTemp("", "mpcvm-bench-")
+				if err != nil {
+					return failed(err)
+				}
+				defer os.RemoveAll(dir)
+				if nets, err = runtime.LocalTLSNetworks(ctx, dir); err != nil {
+					return failed(err)
+				}
+			default:
+				return usage("--net must be tls or mem")
+			}
+			defer func() {
+				for _, nw := range nets {
+					nw.Close()
+				}
+			}()
+			rows, err := runtime.Bench(ctx, nets, ring, n, ops)
+			if err != nil {
+				return failed(err)
+			}
+			fmt.Fprintf(stdout, "%-8s %10s %7s %12s %12s %14s  %s\n", "op", "n", "rounds", "bytes/elem", "time", "elem/s", "kernels")
+			for _, r := range rows {
+				per := fmt.Sprintf("%.1f", r.BytesPerElem)
+				if r.Op == "dot" {
+					per = fmt.Sprintf("%.0f total", r.BytesPerElem)
+				}
+				fmt.Fprintf(stdout, "%-8s %10d %7d %12s %12s %14s  %s\n", r.Op, r.N, r.Rounds, per,
+					r.Time.Round(time.Microsecond), fmt.Sprintf("%.3gM", r.PerSecond/1e6), r.Kernels)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&n, "n", 1_000_000, "elements per operation")
+	cmd.Flags().IntVar(&ring, "ring", 128, "ring size: 128 or 64")
+	cmd.Flags().StringVar(&netKind, "net", "tls", "links between the parties: tls (localhost) or mem")
+	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, fixmul, ltz, eqz, a2b, open")
+	return cmd
 }
