@@ -42,6 +42,12 @@
 //   - proto_cmp.go: LTZ and EQZ; proto_trunc.go: exact truncation (ASHR,
 //     ATRUNC) and exact division by a public divisor (AIDIV);
 //     proto_conv.go: A2B and B2A.
+//   - proto_shuffle.go: the secret shuffle (three permutations, each known to
+//     one pair of parties, so no single party knows their composition);
+//     proto_sort.go: sorting by shuffle-then-sort (Hamada et al. 2012) with
+//     opened comparisons on distinct keys, which reveal nothing beyond n.
+//   - store.go: a party's share file; bench.go: the protocol benchmark of
+//     mpcvm bench and LocalTLSNetworks.
 //
 // Every interactive method receives all argument groups of one instruction
 // and sends one message per peer and round for all of them (the groups'
@@ -54,9 +60,10 @@
 // (vm.PlainEngine) bit for bit — truncation and division for inputs in
 // [-2^(k-2), 2^(k-2)), everything else for all inputs. In particular
 // ATRUNC is exact, so a revealed fixed-point result carries no rounding
-// leak (eprint 2024/1127). Sorting and shuffling (ASORT, ASHUF) are not
-// implemented yet; division between secrets is compiled into the operations
-// above.
+// leak (eprint 2024/1127). Division between secrets is compiled into the
+// operations above (the prelude's _div, written in .mpcs). Sorting is exact
+// for keys whose spread is below 2^(k-1-⌈log2 n⌉); its number of rounds
+// depends on the random shuffle, so the opcode table can only estimate it.
 //
 // # Simulation
 //

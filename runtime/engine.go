@@ -172,11 +172,6 @@ func (e *Engine) round(ctx context.Context, out [3][]byte, want [3]int) ([3][]by
 	return in, nil
 }
 
-// errNotImplemented reports an opcode the engine does not run yet.
-func errNotImplemented(op string) error {
-	return fmt.Errorf("%s not yet implemented in the three-party engine", op)
-}
-
 // ErrNoInputs is returned by Input when the engine has no InputSource.
 var ErrNoInputs = errors.New("this party has no input shares")
 
@@ -402,14 +397,16 @@ func (e *Engine) BShr(x vm.Share, m uint) vm.Share { return e.bshift(x, m, vm.Sh
 // BRotl implements vm.Engine.
 func (e *Engine) BRotl(x vm.Share, m uint) vm.Share { return e.bshift(x, m, vm.RotlWords) }
 
-// ---- not yet implemented ----
+// ---- sorting and shuffling ----
 
-// Sort implements vm.Engine; the protocol is not written yet.
-func (e *Engine) Sort(context.Context, vm.Share, []vm.Share) (vm.Share, []vm.Share, error) {
-	return nil, nil, errNotImplemented("ASORT")
+// Sort implements vm.Engine (ASORT): shuffle, then a quicksort whose
+// comparisons are opened (proto_sort.go).
+func (e *Engine) Sort(ctx context.Context, key vm.Share, vals []vm.Share) (vm.Share, []vm.Share, error) {
+	return e.sort(ctx, key, vals)
 }
 
-// Shuffle implements vm.Engine; the protocol is not written yet.
-func (e *Engine) Shuffle(context.Context, []vm.Share) ([]vm.Share, error) {
-	return nil, errNotImplemented("ASHUF")
+// Shuffle implements vm.Engine (ASHUF): three pairwise-known permutations
+// composed, two rounds (proto_shuffle.go).
+func (e *Engine) Shuffle(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
+	return e.shuffle(ctx, x)
 }

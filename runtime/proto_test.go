@@ -537,11 +537,6 @@ func TestCompactBlocks(t *testing.T) {
 // -run TestCosts -v).
 func TestCosts(t *testing.T) {
 	const n = 1000
-	type row struct {
-		name   string
-		rounds int64
-		bytes  float64
-	}
 	for _, k := range []int{64, 128} {
 		f := defaultF(k)
 		es := testEngines(t, k, f, [3]InputSource{})

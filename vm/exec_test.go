@@ -137,14 +137,6 @@ func exWantErr(t *testing.T, err error, want string) {
 
 // ---- every opcode against a math/big reference ----
 
-// exEvalOp runs one instruction of op over operand vectors (one per used
-// register of the picture, taken from the fixed part or the first group)
-// and returns the result as a public vector: A results are opened, B
-// results opened as words.
-func exEvalOp(k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
-	return exEvalOpWith(nil, k, op, imm, ins...)
-}
-
 // exEvalOpWith is exEvalOp over the engine mk makes (nil: the plaintext engine).
 func exEvalOpWith(mk func(k, f int) Engine, k int, op Opcode, imm uint32, ins ...[]*big.Int) (Vec, Class, error) {
 	info, _ := op.Info()

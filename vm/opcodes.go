@@ -244,7 +244,7 @@ func ltzRounds(k, _ int) int  { return log2(k) }
 func eqzRounds(k, _ int) int  { return log2(k) }
 func b2aRounds(int, int) int  { return 1 }
 func divRounds(k, _ int) int  { return 1 + log2(k) }
-func shufRounds(int, int) int { return 3 }
+func shufRounds(int, int) int { return 2 }
 func sortRounds(k, _ int) int { return 4 * log2(k) } // data-dependent: quicksort levels; an estimate
 func a2bRounds(k, m int) int {
 	if m == 1 && k == 128 {
