@@ -132,7 +132,9 @@ func (c *compiler) builtin(name string, args []arg, pos lang.Pos) Value {
 		case v.CV != nil:
 			return c.intConst(int64(len(v.CV)))
 		case v.T.Vec:
-			return c.op(vm.LEN, scalar(KInt), 0, c.reg(v))
+			n := c.op(vm.LEN, scalar(KInt), 0, c.reg(v))
+			n.LenOf = v.Len
+			return n
 		}
 		c.errorf(pos, "", "len() of a scalar %s", v.T)
 		return invalid
@@ -642,7 +644,11 @@ func (c *compiler) conversion(t Type, args []arg, pos lang.Pos) Value {
 			return x
 		}
 		if !x.T.K.Secret() {
-			x = c.share(c.convert(x, publicOf(x.T.K), pos))
+			// a public value's word is public: shift it down, then share it as bits for free
+			if word == 1 {
+				x = c.shift(">>", c.convert(x, KInt, pos), c.intConst(64), pos)
+			}
+			return c.op(vm.PTOB, Type{K: KSbits, Vec: x.T.Vec}, x.Len, c.reg(x))
 		}
 		return c.op(vm.A2B, Type{K: KSbits, Vec: x.T.Vec}, x.Len, c.reg(x), word)
 	case KInt, KSint:

@@ -361,5 +361,9 @@ func elementwise(x lang.Expr) bool {
 
 // fill broadcasts a scalar to a vector of public length n.
 func (c *compiler) fill(n, v Value, pos lang.Pos) Value {
-	return c.op(vm.FILL, Type{K: v.T.K, Vec: true}, c.newLen(), c.reg(n), c.reg(v))
+	length := n.LenOf
+	if length == 0 {
+		length = c.newLen()
+	}
+	return c.op(vm.FILL, Type{K: v.T.K, Vec: true}, length, c.reg(n), c.reg(v))
 }

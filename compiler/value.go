@@ -25,9 +25,16 @@ type Value struct {
 	Bi  string     // KBuiltin
 	Len int        // length class of a vector: equal nonzero classes have equal lengths
 	At  lang.Pos   // where a variable holding this value was last assigned
+	// LenOf is the length class of the vector whose len() this public int
+	// is, so that a vector filled to this length gets the same class.
+	LenOf int
 }
 
 var invalid = Value{R: -1}
+
+// noneValue is the constant None (an omitted optional argument); the result
+// of a call without a return value has the same kind but no marker.
+var noneValue = Value{T: Type{K: KNone}, R: -1, S: "None"}
 
 func (v Value) ok() bool { return v.T.K != KInvalid }
 
