@@ -137,6 +137,9 @@ func (c *compiler) lookup(e *env, n *lang.Name) Value {
 	if k, ok := typeNames[n.ID]; ok {
 		return Value{T: scalar(KType), R: -1, TV: scalar(k)}
 	}
+	if n.ID == "None" {
+		return noneValue
+	}
 	if builtinNames[n.ID] {
 		return Value{T: scalar(KBuiltin), R: -1, Bi: n.ID}
 	}
@@ -246,7 +249,7 @@ func (c *compiler) assign(e *env, t lang.Expr, v Value) {
 	}
 	switch t := t.(type) {
 	case *lang.Name:
-		if v.T.K == KNone {
+		if v.T.K == KNone && v.S != noneValue.S {
 			c.errorf(t.P, "", "the call returns no value")
 		}
 		if v.T.K == KBuiltin || v.T.K == KModule {

@@ -849,6 +849,19 @@ func (c *compiler) compare(op string, a, b Value, pos lang.Pos) Value {
 	if !a.ok() || !b.ok() {
 		return invalid
 	}
+	if a.T.K == KNone || b.T.K == KNone {
+		// comparing with None is decided at compile time: x == None holds
+		// exactly when x is None (an omitted optional argument)
+		if op != "==" && op != "!=" {
+			c.errorf(pos, "", "None can only be compared with == and !=")
+			return invalid
+		}
+		same := (a.T.K == KNone) == (b.T.K == KNone)
+		if same == (op == "==") {
+			return c.constOf(KBool, big.NewInt(1))
+		}
+		return c.constOf(KBool, big.NewInt(0))
+	}
 	vec := a.T.Vec || b.T.Vec
 	if a.T.K == KSbits || b.T.K == KSbits {
 		if op != "==" && op != "!=" {

@@ -16,6 +16,8 @@ var builtinNames = map[string]bool{
 	// internal, for the library: reinterpret fixed point as its raw integer
 	// and back, and the compile-time fractional bits and ring size
 	"_raw": true, "_fix": true, "_frac_bits": true, "_ring_bits": true,
+	// None: the compile-time "no value", for optional arguments (where=None)
+	"None": true,
 }
 
 // resolver checks the names of one module: every name read is bound
