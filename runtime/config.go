@@ -35,6 +35,7 @@ const (
 //	cert = "keys/party0.crt"   # relative paths are relative to the config file
 //	key = "keys/party0.key"    # only the party itself needs its key
 //	# listen = "0.0.0.0:7100"  # optional: bind this instead of address
+//	api = "127.0.0.1:7200"     # mpcvm serve: the party's client API (HTTPS)
 //
 //	[[party]]
 //	id = 1
@@ -44,11 +45,27 @@ const (
 //	connect = "10s"   # start-up: how long to wait for the other parties
 //	idle = "60s"      # how long a Recv waits for a message
 //
-// Unknown keys in [[party]] and [timeouts] are errors; other top-level
-// tables are left to the components that own them.
+//	[coordinator]
+//	public_key = "<hex Ed25519>"  # mpcvm serve: verifies tickets, admissions, jobs
+//
+//	[serve]                       # mpcvm serve (docs/party.md)
+//	data_dir = "data"             # party N keeps its state in data_dir/partyN
+//	allowlist = "allow"           # folder of .mpcb programs this party runs
+//	ring = 128                    # the datasets' ring and fractional bits
+//	frac_bits = 24
+//	admission_program = "allow/admission.mpcb"
+//	# max_jobs = 64               # jobs running at once; more get 503
+//	# job_timeout = "30m"         # how long one job may run
+//
+// Unknown keys in [[party]], [timeouts] and [serve] are errors. Of
+// [coordinator] the parties read only public_key (the coordinator's own
+// settings may share the table); other top-level tables are left to the
+// components that own them.
 type Config struct {
-	Party    []PartyConfig `toml:"party"`
-	Timeouts Timeouts      `toml:"timeouts"`
+	Party       []PartyConfig     `toml:"party"`
+	Timeouts    Timeouts          `toml:"timeouts"`
+	Coordinator CoordinatorConfig `toml:"coordinator"`
+	Serve       ServeConfig       `toml:"serve"`
 
 	// Dir is the directory relative cert and key paths are resolved
 	// against; LoadConfig sets it to the config file's directory, "" means
@@ -70,7 +87,35 @@ type PartyConfig struct {
 	// Listen, if set, is the address the party binds instead of Address
 	// (e.g. "0.0.0.0:7100" behind NAT or in a container).
 	Listen string `toml:"listen"`
+	// API is the host:port of the party's client API (HTTPS, TLS 1.3, with
+	// the party's certificate), served by mpcvm serve; optional otherwise.
+	API string `toml:"api"`
 }
+
+// CoordinatorConfig is what the parties need of the [coordinator] table.
+type CoordinatorConfig struct {
+	// PublicKey is the coordinator's Ed25519 public key in hex: it signs
+	// submission tickets, admissions and jobs.
+	PublicKey string `toml:"public_key"`
+}
+
+// ServeConfig is the [serve] table: the settings of mpcvm serve
+// (docs/party.md). Relative paths are relative to the config file.
+type ServeConfig struct {
+	DataDir          string        `toml:"data_dir"`          // party N's state is in DataDir/partyN
+	Allowlist        string        `toml:"allowlist"`         // folder of the .mpcb programs the party runs
+	Ring             int           `toml:"ring"`              // ring of the datasets: 64 or 128
+	FracBits         int           `toml:"frac_bits"`         // fractional bits of the datasets' sfix values
+	AdmissionProgram string        `toml:"admission_program"` // the compiled commitment check
+	MaxJobs          int           `toml:"max_jobs"`          // jobs at once (0: DefaultMaxJobs)
+	JobTimeout       time.Duration `toml:"job_timeout"`       // one job at most (0: DefaultJobTimeout)
+}
+
+// Defaults of [serve].
+const (
+	DefaultMaxJobs    = 64
+	DefaultJobTimeout = 30 * time.Minute
+)
 
 // ListenAddress is Listen, or Address if Listen is empty.
 func (p *PartyConfig) ListenAddress() string {
@@ -93,6 +138,7 @@ type trRawParty struct {
 	Cert    *string `toml:"cert"`
 	Key     string  `toml:"key"`
 	Listen  string  `toml:"listen"`
+	API     string  `toml:"api"`
 }
 
 type trRawConfig struct {
@@ -101,6 +147,8 @@ type trRawConfig struct {
 		Connect *time.Duration `toml:"connect"`
 		Idle    *time.Duration `toml:"idle"`
 	} `toml:"timeouts"`
+	Coordinator CoordinatorConfig `toml:"coordinator"`
+	Serve       ServeConfig       `toml:"serve"`
 }
 
 // LoadConfig reads and validates the deployment config at path. The
@@ -117,7 +165,7 @@ func LoadConfig(path string) (*Config, error) {
 	}
 	var errs []error
 	for _, k := range md.Undecoded() {
-		if len(k) > 0 && (k[0] == "party" || k[0] == "timeouts") {
+		if len(k) > 0 && (k[0] == "party" || k[0] == "timeouts" || k[0] == "serve") {
 			errs = append(errs, fmt.Errorf("%s: unknown key %q", path, k.String()))
 		}
 	}
@@ -125,7 +173,7 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	cfg := &Config{File: path, Dir: dir}
+	cfg := &Config{File: path, Dir: dir, Coordinator: raw.Coordinator, Serve: raw.Serve}
 	for i, rp := range raw.Party {
 		where := fmt.Sprintf("%s: [[party]] #%d", path, i+1)
 		if rp.ID == nil {
@@ -138,7 +186,7 @@ func LoadConfig(path string) (*Config, error) {
 		if rp.Cert == nil {
 			errs = append(errs, fmt.Errorf("%s (id %d): cert is missing", where, *rp.ID))
 		}
-		cfg.Party = append(cfg.Party, PartyConfig{ID: *rp.ID, Address: trDeref(rp.Address), Cert: trDeref(rp.Cert), Key: rp.Key, Listen: rp.Listen})
+		cfg.Party = append(cfg.Party, PartyConfig{ID: *rp.ID, Address: trDeref(rp.Address), Cert: trDeref(rp.Cert), Key: rp.Key, Listen: rp.Listen, API: rp.API})
 	}
 	for _, t := range []struct {
 		name string
@@ -289,6 +337,17 @@ func (c *Config) trCerts() ([3]*x509.Certificate, error) {
 	if c.Timeouts.Idle < 0 {
 		errf("[timeouts] idle = %q: must be positive", c.Timeouts.Idle.String())
 	}
+	for _, p := range c.Party {
+		if p.API == "" {
+			continue
+		}
+		if err := trCheckAddress(p.API); err != nil {
+			errf("party %d: api = %q: %v", p.ID, p.API, err)
+		} else if q, dup := addrs[strings.ToLower(p.API)]; dup {
+			errf("party %d: api = %q is also the MPC address of party %d", p.ID, p.API, q)
+		}
+	}
+	errs = append(errs, c.Serve.check(file)...)
 	return certs, errors.Join(errs...)
 }
 
@@ -342,4 +401,23 @@ func CertFingerprint(path string) (string, error) {
 	}
 	sum := sha256.Sum256(cert.Raw)
 	return fmt.Sprintf("%x", sum), nil
+}
+
+// check reports the values of [serve] that are present and wrong (whether
+// the table is complete is checked by the server, which needs it).
+func (s *ServeConfig) check(file string) []error {
+	var errs []error
+	if s.Ring != 0 && s.Ring != 64 && s.Ring != 128 {
+		errs = append(errs, fmt.Errorf("%s: [serve] ring = %d: must be 64 or 128", file, s.Ring))
+	}
+	if s.FracBits < 0 || (s.Ring != 0 && 2*s.FracBits >= s.Ring) {
+		errs = append(errs, fmt.Errorf("%s: [serve] frac_bits = %d: must be at least 0 and less than half the ring", file, s.FracBits))
+	}
+	if s.MaxJobs < 0 {
+		errs = append(errs, fmt.Errorf("%s: [serve] max_jobs = %d: must be positive", file, s.MaxJobs))
+	}
+	if s.JobTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%s: [serve] job_timeout = %q: must be positive", file, s.JobTimeout.String()))
+	}
+	return errs
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +17,21 @@ import (
 
 	"github.com/mpcs/mpcs/vm"
 )
+
+// freePort returns a 127.0.0.1 address free now, below the kernel's
+// ephemeral range (32768 and up), so that other processes' outgoing
+// connections cannot take it before a server binds it.
+func freePort(t *testing.T) string {
+	for range 1000 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
 
 // TestREADMELocalhost runs the README's three-party commands exactly as
 // written (with free ports in place of 7100-7102) and checks that every party
@@ -35,11 +51,7 @@ func TestREADMELocalhost(t *testing.T) {
 	require.NotNil(t, m, "README has a ```sh block starting with '# three parties on localhost'")
 	script := string(m[1])
 	for i := 0; i < 3; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		script = strings.ReplaceAll(script, fmt.Sprintf("127.0.0.1:%d", 7100+i), fmt.Sprintf("127.0.0.1:%d", port))
+		script = strings.ReplaceAll(script, fmt.Sprintf("127.0.0.1:%d", 7100+i), freePort(t))
 	}
 
 	bin := t.TempDir()

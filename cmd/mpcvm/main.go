@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -46,7 +47,7 @@ func usage(format string, args ...any) error {
 func failed(err error) error { return &exitError{exitRun, err} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot(os.Stdout, os.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
@@ -78,7 +79,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		}
 		return nil
 	}
-	root.AddCommand(keygenCmd(stdout), shareCmd(stdout), runCmd(stdout, stderr), simCmd(stdout), benchCmd(stdout))
+	root.AddCommand(keygenCmd(stdout), shareCmd(stdout), runCmd(stdout, stderr), simCmd(stdout), benchCmd(stdout), serveCmd(stderr))
 	return root
 }
 
