@@ -39,10 +39,13 @@ check:
 	$(MAKE) generate
 	@git diff --exit-code vm/ring_amd64.s vm/ring_amd64.go || (echo "make generate changed the committed kernels"; exit 1)
 
-# The main job on embedded defaults. Until the three-party services land it
-# runs the Devcon study on its sample data in the reference executor.
+# The whole system on localhost (docs/demo.md): three parties, the
+# coordinator, the notary and a sample data source; 1,000 providers, the
+# Devcon query, the web page; serves until Ctrl-C. PROVIDERS=N to change the
+# number, DEMOFLAGS=--once to stop after the results.
+PROVIDERS ?= 1000
 demo: build
-	$(BIN)/mpcc emulate programs/devcon/devcon.mpcs --data programs/devcon/sample.csv
+	$(BIN)/mpcs demo --providers $(PROVIDERS) $(DEMOFLAGS)
 
 clean:
 	rm -rf $(BIN)

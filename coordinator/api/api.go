@@ -6,10 +6,19 @@
 //	GET  /v1/datasets                 → []Dataset
 //	GET  /v1/datasets/{name}          → Dataset
 //	POST /v1/datasets/{name}/providers Register → Registration       (providers; rate-limited)
+//	POST /v1/datasets/{name}/providers/{ticket}/submitted
+//	                                  Submitted → ProviderStatus     (the provider, once all three parties acknowledged)
+//	GET  /v1/datasets/{name}/providers/{ticket} → ProviderStatus     (the provider)
+//	POST /v1/programs                 .mpcb body → Program           (operator key)
+//	GET  /v1/programs                 → []Program                    (analyst key)
+//	GET  /v1/programs/{hash}          → Program                      (analyst key)
 //	POST /v1/queries                  CreateQuery → Query            (analyst key)
-//	GET  /v1/queries/{id}             → Query
+//	GET  /v1/queries                  → []Query (?dataset=)          (analyst key)
+//	GET  /v1/queries/{id}             → Query                        (analyst key)
 //	GET  /v1/datasets/{name}/stats    → Stats (the web page's data; public)
-//	GET  /                            the web page
+//	GET  /v1/health                   → Health (public)
+//	GET  /                            the web page (and /assets/{file})
+//	GET  /openapi.yaml                this API's description
 //
 // Errors are {"error": "..."} with a 4xx/5xx status.
 package api
@@ -84,9 +93,58 @@ type Query struct {
 // of its published query.
 type Stats struct {
 	Dataset   string          `json:"dataset"`
-	Providers int64           `json:"providers"`
+	Providers int64           `json:"providers"` // admitted rows now
 	Outputs   json.RawMessage `json:"outputs,omitempty"`
 	UpdatedAt *time.Time      `json:"updated_at,omitempty"`
+
+	Rows        int64  `json:"rows"`                   // rows the outputs were computed over
+	Pending     int64  `json:"pending"`                // submitted rows not admitted yet
+	MinRows     int64  `json:"min_rows"`               // no result below this many rows
+	ProgramHash string `json:"program_hash,omitempty"` // the published query's program
+	Status      string `json:"status"`                 // "waiting" (below min_rows or no run yet), "ready", "unpublished"
+}
+
+// Submitted tells the coordinator that a provider's shares reached all three
+// parties. Receipts, when given, are the three parties' acknowledgements.
+type Submitted struct {
+	Receipts []partyapi.SubmissionReceipt `json:"receipts,omitempty"`
+}
+
+// ProviderStatus is the state of one registration (by ticket).
+type ProviderStatus struct {
+	Ticket    string    `json:"ticket"`
+	Dataset   string    `json:"dataset"`
+	Status    string    `json:"status"` // "registered", "submitted", "admitted", "rejected"
+	Reason    string    `json:"reason,omitempty"`
+	Expires   time.Time `json:"expires"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Program is a bytecode program the coordinator holds (uploaded by an
+// operator). Hash is the program hash H that mpcc prints and the parties
+// allowlist: the SHA-256 trailer of the .mpcb file.
+type Program struct {
+	Hash      string            `json:"hash"`
+	Size      int               `json:"size"`
+	Ring      int               `json:"ring"`
+	FracBits  int               `json:"frac_bits"`
+	Inputs    []partyapi.Column `json:"inputs"`
+	Params    []string          `json:"params"`
+	Outputs   []string          `json:"outputs"`
+	CreatedAt time.Time         `json:"created_at"`
+}
+
+// Health is the coordinator's view of itself and of the parties.
+type Health struct {
+	Status  string        `json:"status"` // "ok" or "degraded"
+	Parties []PartyHealth `json:"parties"`
+}
+
+// PartyHealth is one party's reachability.
+type PartyHealth struct {
+	Party int    `json:"party"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
 }
 
 // Error is the body of every error response.

@@ -3,6 +3,26 @@
 // (ARCHITECTURE.md §5). The format is versioned; the signature is Ed25519
 // over the canonical encoding (Canonical), so any party can verify it with
 // the notary's public key alone.
+//
+// # Format, version 1
+//
+//	{
+//	  "version": 1,
+//	  "dataset": "devcon",
+//	  "source": "demo-bank",                    // the notary's name for its source
+//	  "source_id": "acct-00042",                // the provider's id there (one row per id and dataset)
+//	  "commitments": {"balance": "<64 hex>"},   // column → SHA3-256(nonce ‖ value)
+//	  "expires": "2026-11-21T20:07:18Z",        // RFC 3339, UTC
+//	  "notary": "<64 hex>",                     // Ed25519 public key
+//	  "signature": "<128 hex>"                  // Ed25519 over Canonical
+//	}
+//
+// The value is the raw ring integer at the column's scale (x for sint,
+// round(x·2^F) for sfix) as 16 bytes of little-endian two's complement, the
+// nonce 32 random bytes chosen by the provider (stdlib/commit computes it).
+// Canonical is this JSON with "signature": "", in the field order above,
+// map keys sorted and no spaces. The notary (coordinator/notary) writes it;
+// docs/demo.md describes the whole flow.
 package attest
 
 import (
