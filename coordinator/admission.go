@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -71,11 +72,15 @@ func (s *Server) admitOnce(ctx context.Context) {
 	}
 }
 
-// sendAdmission sends one signed batch to the three parties and records
-// their agreed outcome. On failure the batch stays pending (same id) for
-// the next round.
+// sendAdmission sends one signed batch to the three parties under its
+// attempt id and records their agreed outcome. On failure the batch stays
+// pending, and its next attempt gets a fresh id (attemptID): the same
+// tickets in the same order, of which the parties report those an earlier
+// attempt decided (AlreadyAdmitted; the parties first bring a party that
+// missed that attempt's commit up to date).
 func (s *Server) sendAdmission(ctx context.Context, a *admissionRow) error {
-	signed, err := partyapi.Sign(s.key, partyapi.Admission{ID: a.ID, Dataset: a.Dataset, Tickets: a.Tickets})
+	id := a.attemptID()
+	signed, err := partyapi.Sign(s.key, partyapi.Admission{ID: id, Dataset: a.Dataset, Tickets: a.Tickets})
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,7 @@ func (s *Server) sendAdmission(ctx context.Context, a *admissionRow) error {
 		}
 		// Log the first failure and then every 30th, not every round.
 		if a.Attempts%30 == 0 {
-			s.log.Warn("admission batch not accepted; retrying", "batch", a.ID, "dataset", a.Dataset, "tickets", len(a.Tickets), "attempts", a.Attempts+1, "err", err)
+			s.log.Warn("admission batch not accepted; retrying under a new id", "batch", a.ID, "attempt", id, "dataset", a.Dataset, "tickets", len(a.Tickets), "attempts", a.Attempts+1, "err", err)
 		}
 		a.Attempts++
 		if rerr := s.st.admissionAttemptFailed(context.WithoutCancel(ctx), a.ID, err.Error()); rerr != nil {
@@ -101,30 +106,40 @@ func (s *Server) sendAdmission(ctx context.Context, a *admissionRow) error {
 		return err
 	}
 	now := s.now()
-	if msg := agreeAdmission(a, res); msg != "" {
-		s.log.Error("the parties disagree on an admission batch; its rows are rejected", "batch", a.ID, "dataset", a.Dataset, "detail", msg)
+	if msg := agreeAdmission(a, id, res); msg != "" {
+		s.log.Error("the parties disagree on an admission batch; its rows are rejected", "batch", a.ID, "attempt", id, "dataset", a.Dataset, "detail", msg)
 		return s.st.abandonAdmission(context.WithoutCancel(ctx), a, "the parties disagreed on this batch: "+msg, now)
 	}
 	r := res[0]
-	if err := s.st.finishAdmission(context.WithoutCancel(ctx), a, r.Admitted, r.Rejected, r.Rows, now); err != nil {
+	// Tickets an earlier attempt admitted (its result was lost) are
+	// admitted.
+	admitted := slices.Clone(r.Admitted)
+	for _, t := range a.Tickets {
+		if _, ok := r.AlreadyAdmitted[t]; ok {
+			admitted = append(admitted, t)
+		}
+	}
+	if err := s.st.finishAdmission(context.WithoutCancel(ctx), a, admitted, r.Rejected, r.Rows, now); err != nil {
 		s.log.Error("admission: recording the outcome", "batch", a.ID, "err", err)
 		return err
 	}
-	s.log.Info("admission batch done", "batch", a.ID, "dataset", a.Dataset, "admitted", len(r.Admitted), "rejected", len(a.Tickets)-len(r.Admitted), "rows", r.Rows)
+	s.log.Info("admission batch done", "batch", a.ID, "attempt", id, "dataset", a.Dataset, "admitted", len(admitted),
+		"admitted_earlier", len(admitted)-len(r.Admitted), "rejected", len(a.Tickets)-len(admitted), "rows", r.Rows)
 	return nil
 }
 
-// agreeAdmission checks that the three results are for batch a, admit only
-// its tickets, and agree on the admitted set and the row count; it returns
-// what differs, or "".
-func agreeAdmission(a *admissionRow, res []partyapi.AdmissionResult) string {
+// agreeAdmission checks that the three results are for attempt id of
+// batch a, admit only its tickets, and agree on the admitted set, on the
+// tickets earlier attempts admitted and on the row count; it returns what
+// differs, or "".
+func agreeAdmission(a *admissionRow, id string, res []partyapi.AdmissionResult) string {
 	inBatch := map[string]bool{}
 	for _, t := range a.Tickets {
 		inBatch[t] = true
 	}
 	var ref []string
 	for i, r := range res {
-		if r.ID != a.ID {
+		if r.ID != id {
 			return fmt.Sprintf("party %d answered for batch %q", i, r.ID)
 		}
 		adm := slices.Clone(r.Admitted)
@@ -133,6 +148,14 @@ func agreeAdmission(a *admissionRow, res []partyapi.AdmissionResult) string {
 			if !inBatch[t] {
 				return fmt.Sprintf("party %d admitted ticket %q, which is not in the batch", i, t)
 			}
+			if _, ok := r.AlreadyAdmitted[t]; ok {
+				return fmt.Sprintf("party %d admitted ticket %q and reports it admitted earlier", i, t)
+			}
+		}
+		for t := range r.AlreadyAdmitted {
+			if !inBatch[t] {
+				return fmt.Sprintf("party %d reports ticket %q admitted earlier, which is not in the batch", i, t)
+			}
 		}
 		if i == 0 {
 			ref = adm
@@ -140,6 +163,9 @@ func agreeAdmission(a *admissionRow, res []partyapi.AdmissionResult) string {
 		}
 		if !slices.Equal(ref, adm) {
 			return fmt.Sprintf("party 0 admitted %d tickets, party %d admitted %d (or other ones)", len(ref), i, len(adm))
+		}
+		if !maps.Equal(r.AlreadyAdmitted, res[0].AlreadyAdmitted) {
+			return fmt.Sprintf("party 0 reports %d tickets admitted earlier, party %d %d (or other ones, or at other rows)", len(res[0].AlreadyAdmitted), i, len(r.AlreadyAdmitted))
 		}
 		if r.Rows != res[0].Rows {
 			return fmt.Sprintf("party 0 counts %d rows, party %d counts %d", res[0].Rows, i, r.Rows)

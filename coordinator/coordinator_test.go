@@ -320,7 +320,11 @@ func TestAdmissionBatchesAndPartyDown(t *testing.T) {
 	assert.Equal(t, int64(10), d.Rows)
 	for _, p := range e.parties {
 		p.mu.Lock()
-		assert.Equal(t, firstID, p.seenIDs[0], "the batch is retried with its id")
+		// The parties refuse a failed admission id for good: the retry
+		// has a fresh one.
+		assert.Contains(t, p.seenIDs, firstID+".1", "the batch is retried under a fresh id")
+		assert.NotContains(t, p.seenIDs, firstID+".2")
+		assert.Equal(t, p.admissions[firstID+".1"].Admitted, p.admitted["devcon"][:4])
 		assert.Len(t, p.admitted["devcon"], 10)
 		p.mu.Unlock()
 	}
@@ -328,10 +332,128 @@ func TestAdmissionBatchesAndPartyDown(t *testing.T) {
 	e.parties[0].mu.Lock()
 	ids := map[string]bool{}
 	for _, id := range e.parties[0].seenIDs {
-		ids[id] = true
+		ids[strings.TrimSuffix(id, ".1")] = true
 	}
 	e.parties[0].mu.Unlock()
 	assert.Len(t, ids, 3)
+}
+
+// TestAdmissionRetriedWithFreshID: the parties decided a batch but one
+// answer was lost (party 2 failed after deciding, as a party does when it
+// is killed before its commit and catches up at the next admission). The
+// coordinator retries the batch under a fresh id with the same tickets in
+// the same order, and the tickets the parties report admitted earlier are
+// admitted.
+func TestAdmissionRetriedWithFreshID(t *testing.T) {
+	e := newEnv(t, nil)
+	e.dataset("devcon", 1)
+	var regs []api.Registration
+	for i := range 3 {
+		regs = append(regs, e.provide("devcon", fmt.Sprint("p", i)))
+	}
+	liar := regs[1].Ticket.Body.ID
+	for _, p := range e.parties {
+		p.mu.Lock()
+		p.reject[liar] = "the value does not match its commitment"
+		p.mu.Unlock()
+	}
+	e.parties[2].mu.Lock()
+	e.parties[2].admitHook = func(a partyapi.Admission) int {
+		if strings.Contains(a.ID, ".") {
+			return 0
+		}
+		// The three decide together: answer once the others have.
+		require.Eventually(t, func() bool {
+			for _, p := range e.parties[:2] {
+				p.mu.Lock()
+				_, ok := p.admissions[a.ID]
+				p.mu.Unlock()
+				if !ok {
+					return false
+				}
+			}
+			return true
+		}, 5*time.Second, time.Millisecond)
+		return http.StatusInternalServerError
+	}
+	e.parties[2].mu.Unlock()
+	e.admit()
+	pending, err := e.srv.st.pendingAdmissions(bg)
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	batch := pending[0]
+	assert.Equal(t, batch.ID+".1", batch.attemptID())
+	for _, r := range regs {
+		st, err := e.srv.st.provider(bg, "devcon", r.Ticket.Body.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "submitted", st.Status, "the answer was lost")
+	}
+
+	e.admit()
+	pending, err = e.srv.st.pendingAdmissions(bg)
+	require.NoError(t, err)
+	assert.Empty(t, pending)
+	for _, p := range e.parties {
+		p.mu.Lock()
+		assert.Equal(t, []string{batch.ID, batch.ID + ".1"}, p.seenIDs)
+		res := p.admissions[batch.ID+".1"]
+		assert.Empty(t, res.Admitted)
+		assert.Len(t, res.AlreadyAdmitted, 2)
+		row := int64(0)
+		for _, tk := range batch.Tickets {
+			if tk != liar {
+				assert.Equal(t, partyapi.AdmittedRow{Admission: batch.ID, Row: row}, res.AlreadyAdmitted[tk])
+				row++
+			}
+		}
+		assert.Equal(t, batch.Tickets, p.tickets[batch.ID])
+		assert.Equal(t, batch.Tickets, p.tickets[batch.ID+".1"], "same tickets, same order")
+		p.mu.Unlock()
+	}
+	for i, r := range regs {
+		st, err := e.srv.st.provider(bg, "devcon", r.Ticket.Body.ID)
+		require.NoError(t, err)
+		if i == 1 {
+			assert.Equal(t, "rejected", st.Status)
+			assert.Equal(t, "the value does not match its commitment", st.Reason)
+			continue
+		}
+		assert.Equal(t, "admitted", st.Status, "admitted by the first attempt")
+	}
+	d, err := e.anon.Dataset(bg, "devcon")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), d.Rows)
+	assert.Equal(t, int64(0), d.Pending)
+}
+
+func TestAgreeAdmission(t *testing.T) {
+	a := &admissionRow{ID: "b", Tickets: []string{"t1", "t2", "t3"}, Attempts: 2}
+	ok := partyapi.AdmissionResult{ID: "b.2", Admitted: []string{"t3"}, Rows: 7,
+		AlreadyAdmitted: map[string]partyapi.AdmittedRow{"t1": {Admission: "b", Row: 4}}}
+	three := func(f func(r *partyapi.AdmissionResult)) []partyapi.AdmissionResult {
+		out := []partyapi.AdmissionResult{ok, ok, ok}
+		if f != nil {
+			f(&out[2])
+		}
+		return out
+	}
+	assert.Equal(t, "", agreeAdmission(a, a.attemptID(), three(nil)))
+	for _, tt := range []struct {
+		f    func(r *partyapi.AdmissionResult)
+		want string
+	}{
+		{func(r *partyapi.AdmissionResult) { r.ID = "b" }, `party 2 answered for batch "b"`},
+		{func(r *partyapi.AdmissionResult) { r.AlreadyAdmitted = nil }, "reports 1 tickets admitted earlier, party 2 0"},
+		{func(r *partyapi.AdmissionResult) {
+			r.AlreadyAdmitted = map[string]partyapi.AdmittedRow{"t1": {Admission: "b", Row: 5}}
+		}, "or at other rows"},
+		{func(r *partyapi.AdmissionResult) {
+			r.AlreadyAdmitted = map[string]partyapi.AdmittedRow{"t9": {Admission: "b", Row: 4}}
+		}, `ticket "t9" admitted earlier, which is not in the batch`},
+		{func(r *partyapi.AdmissionResult) { r.Admitted = []string{"t1", "t3"} }, `admitted ticket "t1" and reports it admitted earlier`},
+	} {
+		assert.Contains(t, agreeAdmission(a, a.attemptID(), three(tt.f)), tt.want)
+	}
 }
 
 func TestAdmissionDisagreement(t *testing.T) {

@@ -24,9 +24,12 @@
 //	         ─Signed[Admission]→ the three parties (in parallel); their
 //	         results must agree; admitted/rejected per ticket, row count
 //
-// A batch that fails (a party down) stays pending and is sent again with
-// the same id, so a party can answer a repeat from its record. Batches of a
-// dataset go in order.
+// A batch that fails (a party down, refusing or killed) stays pending and
+// is sent again under a fresh attempt id ("<id>.<n>": a party refuses an
+// admission id that failed there for good), with the same tickets in the
+// same order; the parties report the tickets an earlier attempt admitted
+// (AlreadyAdmitted), after bringing a party that missed its commit up to
+// date. Batches of a dataset go in order.
 //
 // # The path of a query
 //

@@ -48,12 +48,15 @@ type fakeParty struct {
 	admitted    map[string][]string                    // dataset → tickets in order
 	admissions  map[string]partyapi.AdmissionResult    // by id: answer repeats
 	seenIDs     []string                               // admission ids in order of arrival
+	tickets     map[string][]string                    // admission id → its tickets
 	jobs        []partyapi.Job                         // jobs received
 	outputs     func(job partyapi.Job) json.RawMessage // what a job reveals
 	reject      map[string]string                      // ticket → reason
 	jobDelay    time.Duration                          // before answering a job
 	jobHook     func(job partyapi.Job) (int, string)   // non-zero status: answer an error
 	admitStatus int                                    // non-zero: answer admissions with this status
+	admitHook   func(a partyapi.Admission) int         // after deciding: non-zero answers this status instead of the result
+	admittedBy  map[string]partyapi.AdmittedRow        // ticket → the admission that admitted it, and its row
 	shared      *sharedSubmissions                     // what all three hold, as their consistency check would see
 }
 
@@ -63,6 +66,10 @@ type fakeParty struct {
 type sharedSubmissions struct {
 	mu sync.Mutex
 	at map[string]map[int]bool
+
+	// The three parties: an admission runs at all three or fails at all
+	// (the real ones run it in one session).
+	parties []*fakeParty
 }
 
 func (s *sharedSubmissions) add(ticket string, party int) {
@@ -87,6 +94,8 @@ func newFakeParty(t testing.TB, id int, coord ed25519.PublicKey, shared *sharedS
 		submitted:  map[string]bool{},
 		admitted:   map[string][]string{},
 		admissions: map[string]partyapi.AdmissionResult{},
+		admittedBy: map[string]partyapi.AdmittedRow{},
+		tickets:    map[string][]string{},
 		reject:     map[string]string{},
 	}
 	p.outputs = func(job partyapi.Job) json.RawMessage {
@@ -154,6 +163,48 @@ func writeJSONT(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// admit decides an admission at this party (blocked: why the others
+// fail it) and returns the answer.
+func (p *fakeParty) admit(a partyapi.Admission, blocked string) (partyapi.AdmissionResult, int, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seenIDs = append(p.seenIDs, a.ID)
+	p.tickets[a.ID] = a.Tickets
+	if res, ok := p.admissions[a.ID]; ok {
+		return res, 200, ""
+	}
+	if p.admitStatus != 0 {
+		return partyapi.AdmissionResult{}, p.admitStatus, "admission refused by the test"
+	}
+	if blocked != "" {
+		return partyapi.AdmissionResult{}, http.StatusBadGateway, blocked
+	}
+	res := partyapi.AdmissionResult{ID: a.ID, Admitted: []string{}, Rejected: map[string]string{}}
+	for _, t := range a.Tickets {
+		switch {
+		case p.admittedBy[t] != (partyapi.AdmittedRow{}):
+			res.Rejected[t] = "already admitted by an earlier admission"
+			if res.AlreadyAdmitted == nil {
+				res.AlreadyAdmitted = map[string]partyapi.AdmittedRow{}
+			}
+			res.AlreadyAdmitted[t] = p.admittedBy[t]
+		case p.reject[t] != "":
+			res.Rejected[t] = p.reject[t]
+		case !p.submitted[t]:
+			res.Rejected[t] = "no submission for this ticket"
+		case !p.shared.complete(t):
+			res.Rejected[t] = "the shares did not reach all three parties"
+		default:
+			res.Admitted = append(res.Admitted, t)
+			p.admittedBy[t] = partyapi.AdmittedRow{Admission: a.ID, Row: int64(len(p.admitted[a.Dataset]))}
+			p.admitted[a.Dataset] = append(p.admitted[a.Dataset], t)
+		}
+	}
+	res.Rows = int64(len(p.admitted[a.Dataset]))
+	p.admissions[a.ID] = res
+	return res, 200, ""
+}
+
 func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 	if r.TLS == nil || r.TLS.Version != 0x0304 {
 		writeJSONT(w, 400, api.Error{Error: "TLS 1.3 only"})
@@ -188,34 +239,32 @@ func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSONT(w, 403, api.Error{Error: err.Error()})
 			return
 		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if p.admitStatus != 0 {
-			writeJSONT(w, p.admitStatus, api.Error{Error: "admission refused by the test"})
-			return
-		}
 		a := s.Body
-		p.seenIDs = append(p.seenIDs, a.ID)
-		if res, ok := p.admissions[a.ID]; ok {
-			writeJSONT(w, 200, res)
-			return
+		// A party that is down or refuses fails the session at the others.
+		var blocked string
+		for _, q := range p.shared.parties {
+			if q == p {
+				continue
+			}
+			q.mu.Lock()
+			if q.srv == nil || q.admitStatus != 0 {
+				blocked = fmt.Sprintf("admission %s: party %d closed the session", a.ID, q.id)
+			}
+			q.mu.Unlock()
 		}
-		res := partyapi.AdmissionResult{ID: a.ID, Admitted: []string{}, Rejected: map[string]string{}}
-		for _, t := range a.Tickets {
-			switch {
-			case p.reject[t] != "":
-				res.Rejected[t] = p.reject[t]
-			case !p.submitted[t]:
-				res.Rejected[t] = "no submission for this ticket"
-			case !p.shared.complete(t):
-				res.Rejected[t] = "the shares did not reach all three parties"
-			default:
-				res.Admitted = append(res.Admitted, t)
-				p.admitted[a.Dataset] = append(p.admitted[a.Dataset], t)
+		res, status, msg := p.admit(a, blocked)
+		p.mu.Lock()
+		hook := p.admitHook
+		p.mu.Unlock()
+		if status == 200 && hook != nil {
+			if st := hook(a); st != 0 {
+				status, msg = st, "admission failed by the test after deciding"
 			}
 		}
-		res.Rows = int64(len(p.admitted[a.Dataset]))
-		p.admissions[a.ID] = res
+		if status != 200 {
+			writeJSONT(w, status, api.Error{Error: msg})
+			return
+		}
 		writeJSONT(w, 200, res)
 	case r.Method == "POST" && r.URL.Path == "/v1/jobs":
 		var s partyapi.Signed[partyapi.Job]
@@ -317,6 +366,7 @@ func newEnv(t testing.TB, edit func(*Config, *env)) *env {
 	for i := range 3 {
 		e.parties[i] = newFakeParty(t, i, key.Public().(ed25519.PublicKey), shared)
 	}
+	shared.parties = e.parties[:]
 	cfg := &Config{
 		Database:     "sqlite://" + filepath.Join(dir, "coordinator.db"),
 		SigningKey:   keyPath,

@@ -186,9 +186,23 @@ type admissionRow struct {
 	Attempts int64
 }
 
-// pendingAdmissions are batches sent but not finished (the parties were
-// unreachable, or the coordinator restarted): they are retried with the
-// same id so a party can answer a repeat from its record.
+// attemptID is the admission id the parties get for the batch's current
+// attempt: the batch's id the first time, then "<id>.<n>" after n failed
+// attempts. A party refuses an admission id that failed there for good
+// (its session id is spent), so every retry after a failure needs a fresh
+// one; the tickets and their order stay the batch's. An attempt that was
+// under way when the coordinator stopped is sent again with its id, which
+// the parties answer from their record if they finished it.
+func (a *admissionRow) attemptID() string {
+	if a.Attempts == 0 {
+		return a.ID
+	}
+	return fmt.Sprintf("%s.%d", a.ID, a.Attempts)
+}
+
+// pendingAdmissions are batches sent but not finished (a party was
+// unreachable or failed, or the coordinator restarted): they are retried,
+// each under its attempt id (attemptID).
 func (s *store) pendingAdmissions(ctx context.Context) ([]admissionRow, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, dataset, tickets_json, attempts FROM admissions WHERE status = ? ORDER BY created_at, id`), admPending)
 	if err != nil {

@@ -72,6 +72,8 @@ type Server struct {
 	failed   map[string]string // ids of jobs and admissions that failed since start
 	dsLocks  map[string]chan struct{}
 
+	testCrash func(point string) error // tests only: see setTestCrash
+
 	ctx      context.Context // the server's lifetime
 	cancel   context.CancelFunc
 	http     *http.Server

@@ -642,49 +642,250 @@ func (s *srvStore) commitAdmission(ctx context.Context, id string, before *srvDa
 		if d.Admitted != before.Admitted || d.Digest != before.Digest {
 			return fmt.Errorf("dataset %q changed during admission %q", before.Name, id)
 		}
-		for _, dec := range decisions {
-			st := *dec.st
-			st.Status, st.Reason, st.Admission = dec.status, dec.reason, id
-			if dec.status == srvAdmitted {
-				st.Row = d.Admitted
-				d.Admitted++
-				d.Digest = srvChain(d.Digest, st.Ticket)
+		if err := s.applyDecisions(ctx, tx, d, id, decisions, result); err != nil {
+			return err
+		}
+		if d.exists || d.Admitted > 0 {
+			return s.saveDataset(ctx, tx, d)
+		}
+		return nil
+	})
+}
+
+// applyDecisions applies admission id's decisions to pending rows inside
+// tx, appending the admitted ones to d in order, and stores its result.
+func (s *srvStore) applyDecisions(ctx context.Context, tx *sql.Tx, d *srvDatasetState, id string, decisions []srvDecision, result []byte) error {
+	for _, dec := range decisions {
+		st := *dec.st
+		st.Status, st.Reason, st.Admission = dec.status, dec.reason, id
+		if dec.status == srvAdmitted {
+			st.Row = d.Admitted
+			d.Admitted++
+			d.Digest = srvChain(d.Digest, st.Ticket)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ?, row = ?, reason = ?, admission = ?, mac = ? WHERE ticket = ? AND status = ?`,
+			st.Status, srvNullRow(st.Row), st.Reason, st.Admission, s.rowMAC(&st), st.Ticket, srvPending)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("submission %q is no longer pending", st.Ticket)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO admissions (id, dataset, result, mac) VALUES (?, ?, ?, ?)`,
+		id, d.Name, result, s.mac("admission", []byte(id), []byte(d.Name), result))
+	return err
+}
+
+// srvPastAdmission is a stored admission: its id and result (JSON).
+type srvPastAdmission struct {
+	ID     string
+	Result []byte
+}
+
+// srvCatchUp is an admission a party missed, as it applies it: the
+// decisions for its own rows and the result its peers stored.
+type srvCatchUp struct {
+	id        string
+	result    []byte
+	decisions []srvDecision
+}
+
+// admissionsSince returns, in order, the stored admissions of dataset that
+// admitted the rows at positions from and later (a party behind at from
+// missed them; an admission that admitted no row is not among them). It
+// fails if more than limit admissions qualify.
+func (s *srvStore) admissionsSince(ctx context.Context, dataset string, from int64, limit int) ([]srvPastAdmission, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+srvRowCols+` FROM submissions WHERE dataset = ? AND row IS NOT NULL AND row >= ? ORDER BY row`, dataset, from)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	next := from
+	for rows.Next() {
+		st, err := s.scanRow(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if st.Status != srvAdmitted || st.Row != next {
+			rows.Close()
+			return nil, fmt.Errorf("dataset %q: admitted row %d is missing or out of place %w", dataset, next, ErrIntegrity)
+		}
+		next++
+		if len(ids) == 0 || ids[len(ids)-1] != st.Admission {
+			if slices.Contains(ids, st.Admission) {
+				rows.Close()
+				return nil, fmt.Errorf("dataset %q: the rows of admission %q are not contiguous %w", dataset, st.Admission, ErrIntegrity)
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ?, row = ?, reason = ?, admission = ?, mac = ? WHERE ticket = ? AND status = ?`,
-				st.Status, srvNullRow(st.Row), st.Reason, st.Admission, s.rowMAC(&st), st.Ticket, srvPending)
+			if len(ids) == limit {
+				rows.Close()
+				return nil, fmt.Errorf("more than %d admissions of dataset %q since row %d", limit, dataset, from)
+			}
+			ids = append(ids, st.Admission)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	out := make([]srvPastAdmission, 0, len(ids))
+	for _, id := range ids {
+		ds, res, err := s.admissionRecord(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if res == nil || ds != dataset {
+			return nil, fmt.Errorf("dataset %q: the result of admission %q is not stored %w", dataset, id, ErrIntegrity)
+		}
+		out = append(out, srvPastAdmission{ID: id, Result: res})
+	}
+	return out, nil
+}
+
+// catchUp applies, in one transaction, admissions this party missed: the
+// dataset must still be in state before and ends with count and digest
+// want.
+func (s *srvStore) catchUp(ctx context.Context, before *srvDatasetState, items []srvCatchUp, wantCount int64, wantDigest [32]byte) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		d, err := s.loadDataset(tx, ctx, before.Name)
+		if err != nil {
+			return err
+		}
+		if d.Admitted != before.Admitted || d.Digest != before.Digest {
+			return fmt.Errorf("dataset %q changed during the catch-up", before.Name)
+		}
+		for _, it := range items {
+			if err := s.applyDecisions(ctx, tx, d, it.id, it.decisions, it.result); err != nil {
+				return err
+			}
+		}
+		if d.Admitted != wantCount || d.Digest != wantDigest {
+			return fmt.Errorf("dataset %q: the missed admissions lead to %d admitted rows and another digest than the other parties'", before.Name, d.Admitted)
+		}
+		return s.saveDataset(ctx, tx, d)
+	})
+}
+
+// chainAt returns the digest of dataset's first n admitted rows (verified).
+func (s *srvStore) chainAt(ctx context.Context, dataset string, n int64) ([32]byte, error) {
+	rows, err := s.admittedRows(ctx, dataset, n)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	var d [32]byte
+	for _, st := range rows {
+		d = srvChain(d, st.Ticket)
+	}
+	return d, nil
+}
+
+// rollBack undoes, in one transaction, the admissions of a dataset that
+// admitted its rows at positions n and later: their rows (admitted or
+// rejected) become pending again, their results are forgotten and the
+// dataset's count and digest become n and digest. The dataset must still
+// be in state before; it fails if one of those admissions also admitted a
+// row before n, or if there are more than limit of them. It returns their
+// ids.
+func (s *srvStore) rollBack(ctx context.Context, before *srvDatasetState, n int64, digest [32]byte, limit int) ([]string, error) {
+	var ids []string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		ids = nil
+		d, err := s.loadDataset(tx, ctx, before.Name)
+		if err != nil {
+			return err
+		}
+		if d.Admitted != before.Admitted || d.Digest != before.Digest {
+			return fmt.Errorf("dataset %q changed during the roll-back", before.Name)
+		}
+		q, err := tx.QueryContext(ctx, `SELECT admission, MIN(row) FROM submissions WHERE dataset = ? AND row IS NOT NULL AND row >= ? GROUP BY admission ORDER BY MIN(row)`, d.Name, n)
+		if err != nil {
+			return err
+		}
+		for q.Next() {
+			var id string
+			var first int64
+			if err := q.Scan(&id, &first); err != nil {
+				q.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := q.Close(); err != nil {
+			return err
+		}
+		if len(ids) > limit {
+			return fmt.Errorf("%d admissions to undo, at most %d", len(ids), limit)
+		}
+		for _, id := range ids {
+			var earlier int64
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions WHERE dataset = ? AND admission = ? AND row IS NOT NULL AND row < ?`, d.Name, id, n).Scan(&earlier); err != nil {
+				return err
+			}
+			if earlier > 0 {
+				return fmt.Errorf("admission %q also admitted rows before row %d", id, n)
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT `+srvRowCols+` FROM submissions WHERE dataset = ? AND admission = ?`, d.Name, id)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return fmt.Errorf("submission %q is no longer pending", st.Ticket)
+			var undo []*srvStored
+			for rows.Next() {
+				st, err := s.scanRow(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				undo = append(undo, st)
 			}
-		}
-		if d.exists || d.Admitted > 0 {
-			if err := s.saveDataset(ctx, tx, d); err != nil {
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			for _, st := range undo {
+				st.Status, st.Row, st.Reason, st.Admission = srvPending, -1, "", ""
+				if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = ?, row = NULL, reason = '', admission = '', mac = ? WHERE ticket = ?`,
+					srvPending, s.rowMAC(st), st.Ticket); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM admissions WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO admissions (id, dataset, result, mac) VALUES (?, ?, ?, ?)`,
-			id, before.Name, result, s.mac("admission", []byte(id), []byte(before.Name), result))
-		return err
+		var left int64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions WHERE dataset = ? AND row IS NOT NULL AND row >= ?`, d.Name, n).Scan(&left); err != nil {
+			return err
+		}
+		if left > 0 {
+			return fmt.Errorf("%d admitted rows at or after row %d remain", left, n)
+		}
+		d.Admitted, d.Digest = n, digest
+		return s.saveDataset(ctx, tx, d)
 	})
+	return ids, err
 }
 
 // admission returns a recorded admission result (nil if none).
 func (s *srvStore) admission(ctx context.Context, id string) ([]byte, error) {
+	_, res, err := s.admissionRecord(ctx, id)
+	return res, err
+}
+
+// admissionRecord returns a recorded admission's dataset and result (nil
+// if none).
+func (s *srvStore) admissionRecord(ctx context.Context, id string) (string, []byte, error) {
 	var dataset string
 	var result, mac []byte
 	err := s.db.QueryRowContext(ctx, `SELECT dataset, result, mac FROM admissions WHERE id = ?`, id).Scan(&dataset, &result, &mac)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return "", nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if !hmac.Equal(mac, s.mac("admission", []byte(id), []byte(dataset), result)) {
-		return nil, fmt.Errorf("stored admission %q %w", id, ErrIntegrity)
+		return "", nil, fmt.Errorf("stored admission %q %w", id, ErrIntegrity)
 	}
-	return result, nil
+	return dataset, result, nil
 }
 
 // ---- jobs ----

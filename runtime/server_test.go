@@ -701,35 +701,295 @@ func TestServerManySubmissions(t *testing.T) {
 	c.checkJob("job", "big", rows)
 }
 
-// TestServerDiverged: a party whose dataset differs from the others' (here
-// a row admitted behind their back) makes every admission fail with 409 at
-// all three parties, and nothing is admitted anywhere.
-func TestServerDiverged(t *testing.T) {
+// admitRaw sends a signed admission to the three parties and returns
+// their statuses and bodies.
+func (c *srvCluster) admitRaw(id, dataset string, tickets []string) ([3]int, [3][]byte) {
+	c.t.Helper()
+	sa, err := partyapi.Sign(c.coord, partyapi.Admission{ID: id, Dataset: dataset, Tickets: tickets})
+	require.NoError(c.t, err)
+	return c.all("POST", "/v1/admissions", sa)
+}
+
+// crashAt makes party p stop its admissions at point as if it crashed
+// there (until it is restarted).
+func (c *srvCluster) crashAt(p int, point string) {
+	c.servers[p].setTestCrash(func(at string) error {
+		if at == point {
+			return fmt.Errorf("party %d crashed at %s (test)", p, at)
+		}
+		return nil
+	})
+}
+
+func (c *srvCluster) restart(p int) {
+	c.stop(p)
+	c.start(p)
+}
+
+// openStore opens party p's store (the party must be stopped).
+func (c *srvCluster) openStore(p int) *srvStore {
+	st, err := srvOpenStore(filepath.Join(c.dir, "data", fmt.Sprint("party", p)), p, c.ring, c.frac, slog.New(slog.DiscardHandler))
+	require.NoError(c.t, err)
+	return st
+}
+
+// forged is a provider whose value does not match its ticket's commitment.
+func (c *srvCluster) forged(id, dataset string) *srvProvider {
+	pr := c.provider(id, dataset, 100)
+	tk := c.ticket(id, dataset, [32]byte{1}, time.Now().Add(time.Hour))
+	for p := range 3 {
+		pr.subs[p].Ticket = tk
+	}
+	return pr
+}
+
+// TestServerCrashBeforeCommit: party 2 stops after the commitment check of
+// an admission and before its commit (as if killed there), so the two
+// others admit the batch and it does not. After its restart the
+// coordinator's retry of the batch under a new id succeeds at all three:
+// party 2 catches up with the others first (a crash during the catch-up is
+// harmless, and a peer that sends another account of the missed admission
+// stops it), and every ticket is reported already admitted.
+func TestServerCrashBeforeCommit(t *testing.T) {
 	c := newSrvCluster(t, 128)
 	var rows []*srvProvider
-	for i := range 3 {
-		pr := c.provider(fmt.Sprint("r", i), "d", float64(i))
+	for i := range 6 {
+		pr := c.provider(fmt.Sprint("r", i), "d", float64(i)*1.5+0.25)
 		c.submit(pr)
 		rows = append(rows, pr)
 	}
-	c.stop(2)
-	st, err := srvOpenStore(filepath.Join(c.dir, "data", "party2"), 2, 128, c.frac, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	ctx := context.Background()
-	before, err := st.dataset(ctx, "d")
-	require.NoError(t, err)
-	sub, err := st.submissions(ctx, []string{"r0"})
-	require.NoError(t, err)
-	require.NoError(t, st.commitAdmission(ctx, "rogue", before, []srvDecision{{st: sub[0], status: srvAdmitted}}, []byte("{}")))
-	require.NoError(t, st.Close())
-	c.start(2)
+	liar := c.forged("liar", "d")
+	c.submit(liar)
+	require.Len(t, c.admit("a0", "d", srvTickets(rows[:2])).Admitted, 2)
 
-	sa, err := partyapi.Sign(c.coord, partyapi.Admission{ID: "a", Dataset: "d", Tickets: srvTickets(rows)})
+	batch := append(srvTickets(rows[2:5]), "liar")
+	c.crashAt(2, "commit")
+	codes, out := c.admitRaw("a1", "d", batch)
+	require.Equal(t, 500, codes[2], "%s", out[2])
+	require.Contains(t, string(out[2]), "crashed at commit")
+	var first partyapi.AdmissionResult
+	for p := range 2 {
+		require.Equal(t, 200, codes[p], "party %d: %s", p, out[p])
+		require.JSONEq(t, string(out[0]), string(out[p]))
+	}
+	require.NoError(t, json.Unmarshal(out[0], &first))
+	require.Equal(t, srvTickets(rows[2:5]), first.Admitted)
+	require.Equal(t, admCommitMismatch, first.Rejected["liar"])
+	c.restart(2)
+	for p := range 3 {
+		want := partyapi.DatasetStatus{Dataset: "d", Pending: 1, Admitted: 5}
+		if p == 2 {
+			want = partyapi.DatasetStatus{Dataset: "d", Pending: 5, Admitted: 2}
+		}
+		require.Equal(t, want, c.status(p, "d"), "party %d", p)
+	}
+
+	// Party 2 crashes again while it catches up: nothing changes.
+	c.crashAt(2, "catch-up")
+	codes, out = c.admitRaw("a1.1", "d", batch)
+	for p := range 3 {
+		require.NotEqual(t, 200, codes[p], "party %d: %s", p, out[p])
+		t.Logf("party %d: %d %s", p, codes[p], bytes.TrimSpace(out[p]))
+	}
+	c.restart(2)
+	require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 5, Admitted: 2}, c.status(2, "d"))
+
+	// One of the others gives another account of the missed admission
+	// (here party 1's stored result, rewritten with a valid MAC): party 2
+	// does not take it.
+	c.stop(1)
+	st1 := c.openStore(1)
+	other := first
+	other.Rejected = map[string]string{"liar": "the shares disagree: component x_0 differs between parties 0 and 2"}
+	otherJSON, err := json.Marshal(other)
 	require.NoError(t, err)
-	codes, out := c.all("POST", "/v1/admissions", sa)
+	_, err = st1.db.Exec(`UPDATE admissions SET result = ?, mac = ? WHERE id = 'a1'`, otherJSON, st1.mac("admission", []byte("a1"), []byte("d"), otherJSON))
+	require.NoError(t, err)
+	require.NoError(t, st1.Close())
+	c.start(1)
+	codes, out = c.admitRaw("a1.2", "d", batch)
 	for p := range 3 {
 		require.Equal(t, 409, codes[p], "party %d: %s", p, out[p])
-		require.Contains(t, string(out[p]), `copies of dataset \"d\" differ`)
+		require.Contains(t, string(out[p]), "sent different accounts of the admissions it missed")
 	}
-	require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 3}, c.status(0, "d"))
+	require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 5, Admitted: 2}, c.status(2, "d"))
+	c.stop(1)
+	st1 = c.openStore(1)
+	firstJSON, err := json.Marshal(first)
+	require.NoError(t, err)
+	_, err = st1.db.Exec(`UPDATE admissions SET result = ?, mac = ? WHERE id = 'a1'`, firstJSON, st1.mac("admission", []byte("a1"), []byte("d"), firstJSON))
+	require.NoError(t, err)
+	require.NoError(t, st1.Close())
+	c.start(1)
+
+	// The retry: party 2 catches up, every ticket was decided by a1.
+	res := c.admit("a1.3", "d", batch)
+	require.Empty(t, res.Admitted)
+	require.EqualValues(t, 5, res.Rows)
+	require.Equal(t, map[string]partyapi.AdmittedRow{"r2": {Admission: "a1", Row: 2}, "r3": {Admission: "a1", Row: 3}, "r4": {Admission: "a1", Row: 4}}, res.AlreadyAdmitted)
+	require.Equal(t, map[string]string{
+		"r2": "already admitted by an earlier admission", "r3": "already admitted by an earlier admission",
+		"r4": "already admitted by an earlier admission", "liar": "already rejected by an earlier admission",
+	}, res.Rejected)
+	require.Contains(t, c.logs[2].String(), "caught up with the other parties")
+	for p := range 3 {
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 1, Admitted: 5}, c.status(p, "d"), "party %d", p)
+	}
+	// a1's result is party 2's too now.
+	require.Equal(t, first, c.admit("a1", "d", batch))
+
+	res = c.admit("a2", "d", []string{"r5"})
+	require.Equal(t, []string{"r5"}, res.Admitted)
+	require.EqualValues(t, 6, res.Rows)
+	for p := range 3 {
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Admitted: 6}, c.status(p, "d"), "party %d", p)
+	}
+	c.checkJob("j", "d", rows)
+}
+
+// TestServerAloneCommitted: only party 1 commits an admission (parties 0
+// and 2 stop before their commits, as when party 2 dies in the last round
+// of the commitment check and party 0 waits for it). The retry makes party
+// 1 undo its commit, and the batch is admitted anew at all three.
+func TestServerAloneCommitted(t *testing.T) {
+	c := newSrvCluster(t, 128)
+	var rows []*srvProvider
+	for i := range 4 {
+		pr := c.provider(fmt.Sprint("r", i), "d", float64(i)+0.5)
+		c.submit(pr)
+		rows = append(rows, pr)
+	}
+	liar := c.forged("liar", "d")
+	c.submit(liar)
+	require.Len(t, c.admit("a0", "d", srvTickets(rows[:1])).Admitted, 1)
+	batch := append(srvTickets(rows[1:]), "liar")
+	c.crashAt(0, "commit")
+	c.crashAt(2, "commit")
+	codes, out := c.admitRaw("a1", "d", batch)
+	require.Equal(t, []int{500, 200, 500}, codes[:], "%s", out)
+	c.restart(0)
+	c.restart(2)
+	require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Admitted: 4}, c.status(1, "d"))
+
+	// A crash before the undo changes nothing.
+	c.crashAt(1, "roll-back")
+	codes, out = c.admitRaw("a1.1", "d", batch)
+	for p := range 3 {
+		require.NotEqual(t, 200, codes[p], "party %d: %s", p, out[p])
+	}
+	c.restart(1)
+	require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Admitted: 4}, c.status(1, "d"))
+
+	res := c.admit("a1.2", "d", batch)
+	require.Equal(t, srvTickets(rows[1:]), res.Admitted)
+	require.Empty(t, res.AlreadyAdmitted)
+	require.Equal(t, map[string]string{"liar": admCommitMismatch}, res.Rejected)
+	require.EqualValues(t, 4, res.Rows)
+	require.Contains(t, c.logs[1].String(), "undid admissions the other parties did not record")
+	for p := range 3 {
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Admitted: 4}, c.status(p, "d"), "party %d", p)
+	}
+	c.checkJob("j", "d", rows)
+}
+
+// TestServerDiverged: copies of a dataset that no two parties share, or
+// where the odd one's is not a prefix of the others' or theirs of its,
+// make every admission fail with 409 at all three parties, and nothing is
+// admitted anywhere; a party behind the others that lacks a row they
+// admitted says so.
+func TestServerDiverged(t *testing.T) {
+	ctx := context.Background()
+	// rogue admits tickets at party p behind the others' back.
+	rogue := func(c *srvCluster, p int, id string, tickets ...string) {
+		t := c.t
+		c.stop(p)
+		st := c.openStore(p)
+		before, err := st.dataset(ctx, "d")
+		require.NoError(t, err)
+		subs, err := st.submissions(ctx, tickets)
+		require.NoError(t, err)
+		var decs []srvDecision
+		for _, sub := range subs {
+			decs = append(decs, srvDecision{st: sub, status: srvAdmitted})
+		}
+		res, _ := json.Marshal(partyapi.AdmissionResult{ID: id, Admitted: tickets, Rejected: map[string]string{}, Rows: before.Admitted + int64(len(tickets))})
+		require.NoError(t, st.commitAdmission(ctx, id, before, decs, res))
+		require.NoError(t, st.Close())
+		c.start(p)
+	}
+	setup := func(t *testing.T) (*srvCluster, []string) {
+		c := newSrvCluster(t, 128)
+		var rows []*srvProvider
+		for i := range 3 {
+			pr := c.provider(fmt.Sprint("r", i), "d", float64(i))
+			c.submit(pr)
+			rows = append(rows, pr)
+		}
+		return c, srvTickets(rows)
+	}
+	refused := func(c *srvCluster, id string, tickets []string, msg string) {
+		t := c.t
+		codes, out := c.admitRaw(id, "d", tickets)
+		for p := range 3 {
+			require.Equal(t, 409, codes[p], "party %d: %s", p, out[p])
+			require.Contains(t, string(out[p]), msg, "party %d", p)
+			t.Logf("party %d: %s", p, bytes.TrimSpace(out[p]))
+		}
+	}
+
+	t.Run("forked", func(t *testing.T) {
+		c, tickets := setup(t)
+		rogue(c, 2, "x", "r0")
+		rogue(c, 0, "y", "r1")
+		rogue(c, 1, "y", "r1")
+		refused(c, "a", tickets, `copies of dataset \"d\" differ (parties 0, 1 and 2 have 1, 1 and 1 admitted rows, the same number but other rows)`)
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 2, Admitted: 1}, c.status(0, "d"))
+	})
+	t.Run("no two alike", func(t *testing.T) {
+		c, tickets := setup(t)
+		rogue(c, 1, "x", "r0")
+		rogue(c, 2, "y", "r0", "r1")
+		refused(c, "a", tickets, `copies of dataset \"d\" differ (parties 0, 1 and 2 have 0, 1 and 2 admitted rows, no two alike)`)
+	})
+	t.Run("ahead but not a prefix", func(t *testing.T) {
+		c, tickets := setup(t)
+		rogue(c, 0, "x", "r0")
+		rogue(c, 1, "x", "r0")
+		rogue(c, 2, "y", "r1", "r0")
+		refused(c, "a", tickets, `party 2 is ahead of the others on dataset \"d\" (2 admitted rows, they have 1), but its first 1 rows are not theirs`)
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 1, Admitted: 2}, c.status(2, "d"))
+	})
+	t.Run("behind but not a prefix", func(t *testing.T) {
+		c, tickets := setup(t)
+		rogue(c, 0, "x", "r0", "r1")
+		rogue(c, 1, "x", "r0", "r1")
+		rogue(c, 2, "y", "r1")
+		refused(c, "a", tickets, "party 2 is behind the others")
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 2, Admitted: 1}, c.status(2, "d"))
+	})
+	t.Run("a row missing behind", func(t *testing.T) {
+		c, tickets := setup(t)
+		c.crashAt(2, "commit")
+		codes, _ := c.admitRaw("a0", "d", tickets[:2])
+		require.Equal(t, []int{200, 200, 500}, codes[:])
+		// Party 2 loses r1 (say its data folder was restored from an old
+		// copy that did not have it yet).
+		c.stop(2)
+		st := c.openStore(2)
+		_, err := st.db.Exec(`DELETE FROM submissions WHERE ticket = 'r1'`)
+		require.NoError(t, err)
+		require.NoError(t, st.Close())
+		c.start(2)
+		refused(c, "a1", tickets[2:], `party 2 is behind the others on dataset \"d\" (0 admitted rows, they have 2) and cannot catch up: it holds no submission of ticket \"r1\", which the others admitted in admission \"a0\"`)
+		require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Pending: 2}, c.status(2, "d"))
+	})
+	t.Run("ahead alone is undone", func(t *testing.T) {
+		c, tickets := setup(t)
+		rogue(c, 2, "x", "r0")
+		res := c.admit("a", "d", tickets)
+		require.Equal(t, tickets, res.Admitted)
+		for p := range 3 {
+			require.Equal(t, partyapi.DatasetStatus{Dataset: "d", Admitted: 3}, c.status(p, "d"))
+		}
+	})
 }

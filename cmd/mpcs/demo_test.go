@@ -359,18 +359,10 @@ func TestShareCommand(t *testing.T) {
 
 // TestDemoPartyKilledDuringAdmission: party 2 is killed while the parties
 // check an admission batch, and restarted; every submitted row must still
-// be admitted.
-//
-// Known to fail today, so it runs only with MPCS_E2E_KNOWN_BUGS=1: the two
-// other parties finish and store the batch, party 2 restarts and runs it
-// again alone and waits for peers that will not come; or, when party 2
-// was unreachable from the start, the other two record the batch as failed
-// and answer 409 "send it again with a new id" while the coordinator
-// retries it under the same id. Either way the dataset's admission stops.
+// be admitted. The coordinator retries the batch under a fresh id (the
+// others refuse the failed one for good), and if the others committed the
+// batch before party 2 did, party 2 first catches up with them.
 func TestDemoPartyKilledDuringAdmission(t *testing.T) {
-	if os.Getenv("MPCS_E2E_KNOWN_BUGS") == "" {
-		t.Skip("known bug: a party crash during an admission batch stops the dataset's admission; set MPCS_E2E_KNOWN_BUGS=1 to run")
-	}
 	d, ctx := startDemo(t, false)
 	ids := demoIDs(0, 2000)
 	_, err := d.contribute(ctx, ids)

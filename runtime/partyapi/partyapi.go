@@ -71,6 +71,20 @@ type AdmissionResult struct {
 	Admitted []string          `json:"admitted"`
 	Rejected map[string]string `json:"rejected"` // ticket → reason
 	Rows     int64             `json:"rows"`     // admitted rows of the dataset after the batch
+
+	// AlreadyAdmitted lists the batch's tickets that an earlier admission
+	// of the dataset admitted (they are in Rejected too, as "already
+	// admitted by an earlier admission"), with that admission's id and
+	// their row. It is how the parties answer a batch the coordinator
+	// retries under a new id after an attempt that the parties decided but
+	// whose result did not reach it. Absent when there are none.
+	AlreadyAdmitted map[string]AdmittedRow `json:"already_admitted,omitempty"`
+}
+
+// AdmittedRow is where an earlier admission put a ticket's row.
+type AdmittedRow struct {
+	Admission string `json:"admission"` // the id of the admission that admitted it
+	Row       int64  `json:"row"`       // its position among the dataset's admitted rows
 }
 
 // Job asks the parties to run a program on a dataset's first Rows admitted
