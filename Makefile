@@ -2,7 +2,7 @@
 GO       ?= go
 BIN      := bin
 # Packages with concurrency run under the race detector in `make test`.
-RACE_PKGS := ./vm/... ./runtime/...
+RACE_PKGS := ./vm/... ./runtime/... ./coordinator/...
 
 .PHONY: all build test bench fuzz generate check demo clean
 
