@@ -83,7 +83,7 @@ func TestDatasets(t *testing.T) {
 		strings.Replace(good, `"devcon"`, `"Dev Con"`, 1),
 		strings.Replace(good, `"sfix"`, `"float"`, 1),
 		strings.Replace(good, `"min_rows":3`, `"min_rows":0`, 1),
-		fmt.Sprintf(`{"name":"x","columns":[{"name":"balance","type":"sfix"}],"notary_keys":["abc"],"min_rows":3}`),
+		`{"name":"x","columns":[{"name":"balance","type":"sfix"}],"notary_keys":["abc"],"min_rows":3}`,
 	} {
 		code, _ = e.post("/v1/datasets", testOperatorKey, bad, &ae)
 		assert.Equal(t, http.StatusBadRequest, code, bad)

@@ -51,7 +51,7 @@ func parseDatabaseURL(u string) (dialect, string, error) {
 		}
 		return dialectPostgres, u, nil
 	}
-	return 0, "", fmt.Errorf("database: %q is neither sqlite://PATH nor postgres://...", redactURL(u))
+	return 0, "", fmt.Errorf("database: %q is neither sqlite://PATH nor postgres://URL", redactURL(u))
 }
 
 // redactURL hides a password in a URL for messages.

@@ -19,8 +19,11 @@
 // At session set-up party i draws a key with crypto/rand and sends it to
 // party i+1 (prg.go): every pair of parties shares an AES-CTR generator the
 // third party does not know, with separate streams for zero sharings, ring
-// masks and boolean masks. Zero sharings and random sharings are therefore
-// free, and the only network traffic is that of the protocols themselves.
+// masks and boolean masks, and numbered streams (one per protocol
+// invocation and purpose) for the bulk protocols (the standard library's
+// AES-CTR, on the CPU's AES instructions). Zero sharings
+// and random sharings are therefore free, and the only network traffic is
+// that of the protocols themselves.
 //
 // # Protocols
 //
@@ -34,27 +37,37 @@
 //     Every sharing splits into a part one party U knows (x_U + x_{U+1})
 //     and a part the two others know (x_{U+2}); a sum of products of a
 //     U-known and an others-known value is computed in one round with a
-//     replicated result. Over GF(2) on 4-bit windows it gives the first
-//     layer of a comparison with no AND gate; over Z_2^k it converts bits
-//     to arithmetic shares and computes wrap corrections.
-//   - proto_window.go: the window round and the log-depth carry and AND
-//     trees on packed lanes (several elements per 64-bit word).
+//     replicated result. Over GF(2) on windows of up to 4 bits it gives the
+//     first layer of a comparison with no AND gate; over Z_2^k it converts
+//     bits to arithmetic shares and computes wrap corrections. U is rotated:
+//     the elements are cut into three segments with U = 0, 1, 2
+//     (proto_slice.go), so the parties carry equal loads.
+//   - proto_core.go: the window round and the carry and AND trees,
+//     bit-sliced: blocks of 64 elements are transposed (proto_slice.go) so
+//     that every word operation is one gate for 64 elements;
+//     proto_winfn.go holds the generated window evaluators.
 //   - proto_cmp.go: LTZ and EQZ; proto_trunc.go: exact truncation (ASHR,
 //     ATRUNC) and exact division by a public divisor (AIDIV);
-//     proto_conv.go: A2B and B2A.
+//     proto_inject.go, proto_terms.go: the injection rounds that turn mixed
+//     bits into arithmetic shares; proto_conv.go: A2B and B2A.
 //   - proto_shuffle.go: the secret shuffle (three permutations, each known to
 //     one pair of parties, so no single party knows their composition);
 //     proto_sort.go: sorting by shuffle-then-sort (Hamada et al. 2012) with
 //     opened comparisons on distinct keys, which reveal nothing beyond n.
+//   - proto_bytes.go: messages as words without copies, and the pool of
+//     recycled buffers; proto_par.go: concurrent parts of long
+//     instructions on sub-links of the session (off by default).
 //   - store.go: a party's share file; bench.go: the protocol benchmark of
 //     mpcvm bench and LocalTLSNetworks.
 //
 // Every interactive method receives all argument groups of one instruction
-// and sends one message per peer and round for all of them (the groups'
-// data concatenated, little-endian, no per-element framing), so a batched
-// instruction costs the rounds of one. All traffic goes through
-// Engine.round, the place where a later malicious-security layer will hash
-// the transcript and check it.
+// and sends, per peer and round, the groups' data concatenated
+// (little-endian, no per-element framing) in one message or a few (a
+// multiplication's in pieces of 1 MiB, so that the transfer overlaps the
+// computation; a mixed round's U part apart from its N/R part), so a
+// batched instruction costs the rounds of one. All traffic goes through
+// Engine.sendMsg and Engine.recvMsg, the place where a later
+// malicious-security layer will hash the transcript and check it.
 //
 // Every protocol is exact: results equal the reference executor
 // (vm.PlainEngine) bit for bit — truncation and division for inputs in

@@ -46,6 +46,9 @@ type Engine struct {
 
 	stats, setup EngineStats
 
+	calls uint64    // protocol invocations that used numbered streams
+	kids  []*Engine // child engines on sub-links (proto_par.go)
+
 	zeroA vm.Vec // a ring 0 of length 1 (read only)
 	zeroB vm.Vec // a word 0 of length 1 (read only)
 }
@@ -103,73 +106,116 @@ func (e *Engine) Stats() EngineStats { return e.stats }
 // SetupStats returns the traffic of the session set-up.
 func (e *Engine) SetupStats() EngineStats { return e.setup }
 
-// keyWith returns the PRG this party shares with party p (p != me).
-func (e *Engine) keyWith(p int) *pairPRG {
-	if p == Next(e.me) {
-		return e.next
-	}
-	return e.prev
-}
-
 // roundChunk is the largest message round sends in one piece; a longer one
 // (a very long vector) goes as consecutive pieces of this size, which the
 // receiver, knowing the length, reassembles.
 var roundChunk = 1 << 26
 
 // round is the one place messages go through (a later malicious-security
-// layer hashes the transcript here): it sends out[p] to every party p with
-// out[p] != nil, then receives from every party p with want[p] >= 0 a
-// message of exactly want[p] bytes. Every call is one network round.
+// layer hashes the transcript here, and in send and recv): it sends out[p]
+// to every party p with out[p] != nil, then receives from every party p
+// with want[p] >= 0 a message of exactly want[p] bytes. Every call is one
+// network round.
 func (e *Engine) round(ctx context.Context, out [3][]byte, want [3]int) ([3][]byte, error) {
 	e.stats.Rounds++
 	for p, msg := range out {
 		if msg == nil || p == e.me {
 			continue
 		}
-		n := int64(len(msg))
-		for {
-			piece := msg
-			if len(piece) > roundChunk {
-				piece = msg[:roundChunk:roundChunk]
-			}
-			if err := e.conn.Send(p, piece); err != nil {
-				return [3][]byte{}, fmt.Errorf("sending to party %d: %w", p, err)
-			}
-			e.stats.Messages++
-			msg = msg[len(piece):]
-			if len(msg) == 0 {
-				break
-			}
+		if err := e.sendMsg(p, msg); err != nil {
+			return [3][]byte{}, err
 		}
-		e.stats.BytesSent += n
 	}
 	var in [3][]byte
 	for p, n := range want {
 		if n < 0 || p == e.me {
 			continue
 		}
-		var msg []byte
-		for first := true; first || len(msg) < n; first = false {
-			piece, err := e.conn.Recv(ctx, p)
-			if err != nil {
-				return [3][]byte{}, fmt.Errorf("receiving from party %d: %w", p, err)
-			}
-			e.stats.BytesReceived += int64(len(piece))
-			if len(piece) != min(n-len(msg), roundChunk) {
-				return [3][]byte{}, fmt.Errorf("party %d sent %d bytes where %d were expected (do the parties run the same program on inputs of the same lengths?)", p, len(msg)+len(piece), n)
-			}
-			if first && len(piece) == n {
-				msg = piece
-			} else {
-				if msg == nil {
-					msg = make([]byte, 0, n)
-				}
-				msg = append(msg, piece...)
-			}
+		msg, err := e.recvMsg(ctx, p, n)
+		if err != nil {
+			return [3][]byte{}, err
 		}
 		in[p] = msg
 	}
 	return in, nil
+}
+
+// The bulk protocols send several messages to a peer within one round, so
+// that the peer can work on the first while the next is computed: a round
+// is beginRound followed by sends and receives (send before receive, as in
+// round). A message of zero bytes is not sent at all (both sides know the
+// sizes).
+
+// beginRound counts one network round.
+func (e *Engine) beginRound() { e.stats.Rounds++ }
+
+// send sends msg to party p (nothing if it is empty); the Conn owns msg
+// afterwards.
+func (e *Engine) send(p int, msg []byte) error {
+	if len(msg) == 0 {
+		return nil
+	}
+	return e.sendMsg(p, msg)
+}
+
+// recv receives a message of exactly n bytes from party p (nil if n is 0).
+func (e *Engine) recv(ctx context.Context, p, n int) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	return e.recvMsg(ctx, p, n)
+}
+
+// sendMsg sends msg to p, in pieces of at most roundChunk bytes.
+func (e *Engine) sendMsg(p int, msg []byte) error {
+	n := int64(len(msg))
+	for {
+		piece := msg
+		if len(piece) > roundChunk {
+			piece = msg[:roundChunk:roundChunk]
+		}
+		if err := e.conn.Send(p, piece); err != nil {
+			return fmt.Errorf("sending to party %d: %w", p, err)
+		}
+		e.stats.Messages++
+		msg = msg[len(piece):]
+		if len(msg) == 0 {
+			break
+		}
+	}
+	e.stats.BytesSent += n
+	return nil
+}
+
+// recvMsg receives a message of n bytes from p, reassembling pieces.
+func (e *Engine) recvMsg(ctx context.Context, p, n int) ([]byte, error) {
+	var msg []byte
+	for first := true; first || len(msg) < n; first = false {
+		piece, err := e.conn.Recv(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("receiving from party %d: %w", p, err)
+		}
+		e.stats.BytesReceived += int64(len(piece))
+		if len(piece) != min(n-len(msg), roundChunk) {
+			return nil, fmt.Errorf("party %d sent %d bytes where %d were expected (do the parties run the same program on inputs of the same lengths?)", p, len(msg)+len(piece), n)
+		}
+		if first && len(piece) == n {
+			msg = piece
+		} else {
+			if msg == nil {
+				msg = newMsg(n)[:0]
+			}
+			msg = append(msg, piece...)
+		}
+	}
+	return msg, nil
+}
+
+// newCall numbers a protocol invocation for the numbered PRG streams
+// (prg.go); every party numbers its invocations alike.
+func (e *Engine) newCall() uint64 {
+	e.calls++
+	return e.calls
 }
 
 // ErrNoInputs is returned by Input when the engine has no InputSource.

@@ -14,7 +14,16 @@ package runtime
 //	prgZero  zero sharings (the re-randomisation of multiplications)
 //	prgRand  masks of ring elements and random arithmetic sharings
 //	prgBits  masks of boolean values and random boolean sharings
+//	prgSub   the numbered streams of the bulk protocols (below)
 //
+// The bulk protocols (comparisons, truncation, multiplication) read
+// numbered streams instead of the sequential ones: stream (call, sub) is
+// AES-CTR under the prgSub subkey with the initial counter block
+// call ‖ sub ‖ 0 (64, 32 and 32 bits). call numbers the protocol
+// invocations of the session (every party counts them alike), sub the
+// purpose within one invocation, so the order in which a party draws from
+// different streams does not matter, only the amount it draws from each.
+// Streams never overlap: one stream holds at most 2^32 blocks (64 GiB).
 // Both holders of a key draw from its streams in the same order and amounts;
 // every protocol is written so that this holds, which is what makes random
 // sharings and zero sharings cost no communication.
@@ -33,6 +42,12 @@ const (
 	prgRand
 	prgBits
 	numPRGPurposes
+)
+
+// prgSub is the purpose label of the numbered streams (no sequential
+// stream uses it).
+const (
+	prgSub = numPRGPurposes
 )
 
 // prgKeyLen is the length of a pairwise key in bytes (AES-128).
@@ -88,23 +103,6 @@ func (g *prg) words(dst []uint64) {
 	}
 }
 
-// xor XORs keystream into b in place.
-func (g *prg) xor(b []byte) { g.s.XORKeyStream(b, b) }
-
-// bytesWords reads nbytes bytes of keystream and returns them as
-// little-endian words (the last one zero-padded).
-func (g *prg) bytesWords(nbytes int) []uint64 {
-	w := make([]uint64, (nbytes+7)/8)
-	full := nbytes / 8
-	g.words(w[:full])
-	if r := nbytes % 8; r != 0 {
-		var t [8]byte
-		g.read(t[:r])
-		w[full] = binary.LittleEndian.Uint64(t[:])
-	}
-	return w
-}
-
 // wordSlice returns n fresh keystream words.
 func (g *prg) wordSlice(n int) []uint64 {
 	w := make([]uint64, n)
@@ -114,7 +112,67 @@ func (g *prg) wordSlice(n int) []uint64 {
 
 // pairPRG holds the streams of one pairwise key.
 type pairPRG struct {
-	g [numPRGPurposes]*prg
+	g   [numPRGPurposes]*prg
+	sub cipher.Block // the prgSub subkey's cipher, for numbered streams
+}
+
+// stream returns the numbered stream (call, sub) of this key: AES-CTR under
+// the subkey with the IV (call, sub, 0).
+func (p *pairPRG) stream(call uint64, sub uint32) *keyStream {
+	var iv [16]byte
+	binary.BigEndian.PutUint64(iv[:8], call)
+	binary.BigEndian.PutUint32(iv[8:12], sub)
+	return &keyStream{s: cipher.NewCTR(p.sub, iv[:])}
+}
+
+// keyStream is a numbered stream being read (the standard library's
+// AES-CTR, which uses the CPU's AES instructions).
+type keyStream struct {
+	s       cipher.Stream
+	scratch []byte // big-endian machines only
+}
+
+// zeroBytes is what keystream is XORed into to read it plainly.
+var zeroBytes [16 << 10]byte
+
+// fill sets b to the next len(b) bytes of keystream.
+func (k *keyStream) fill(b []byte) {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroBytes))
+		k.s.XORKeyStream(b[:n], zeroBytes[:n])
+		b = b[n:]
+	}
+}
+
+// words sets w to the next len(w) keystream words (little-endian).
+func (k *keyStream) words(w []uint64) {
+	if b := byteView(w); b != nil {
+		k.fill(b)
+		return
+	}
+	for len(w) > 0 {
+		n := min(len(w), 2048)
+		if k.scratch == nil {
+			k.scratch = make([]byte, 8*2048)
+		}
+		b := k.scratch[:8*n]
+		k.fill(b)
+		getWords(w[:n], b)
+		w = w[n:]
+	}
+}
+
+// xorWords sets dst = src ⊕ keystream, as words.
+func (k *keyStream) xorWords(dst, src []uint64) {
+	if b := byteView(dst); b != nil {
+		k.s.XORKeyStream(b, byteView(src))
+		return
+	}
+	t := make([]uint64, len(src))
+	k.words(t)
+	for i := range t {
+		dst[i] = src[i] ^ t[i]
+	}
 }
 
 func newPairPRG(key []byte) (*pairPRG, error) {
@@ -128,6 +186,17 @@ func newPairPRG(key []byte) (*pairPRG, error) {
 			return nil, err
 		}
 		p.g[i] = g
+	}
+	var label, sub [16]byte
+	copy(label[:], "mpcs prg")
+	label[15] = prgSub
+	master, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	master.Encrypt(sub[:], label[:])
+	if p.sub, err = aes.NewCipher(sub[:]); err != nil {
+		return nil, err
 	}
 	return &p, nil
 }

@@ -1,16 +1,18 @@
 package runtime
 
-// Comparisons: LTZ (sign bit) and EQZ (equality with zero).
+// Comparisons: LTZ (sign bit) and EQZ (equality with zero), on the
+// bit-sliced core (proto_core.go) with the U role rotated over three
+// segments (proto_slice.go).
 //
 // LTZ. With x = a + b (a known to U, b to N and R; see proto_mixed.go), the
 // sign bit of x mod 2^k is a_{k-1} ⊕ b_{k-1} ⊕ carry, where carry is the
-// carry into bit k-1, i.e. the carry out of the k-bit addition
-// (a << 1) + (b << 1). One window round gives the generate and propagate
-// bits of the k/4 windows of 4 bits, a tree of log2(k/4) AND levels
+// carry into bit k-1 of a + b, i.e. the carry out of the (k-1)-bit addition
+// of their low bits. One window round gives the generate and propagate bits
+// of k/4 windows (of 4 bits, one of 3), a tree of log2(k/4) AND levels
 // combines them, and the sign bit, known in mixed form c ⊕ d (c at U, d at
 // N and R), is converted to an arithmetic share in one more round
-// (inject): rounds 1 + log2(k/4) + 1 = log2(k), i.e. 6 for k = 64 and 7
-// for k = 128.
+// (proto_inject.go): rounds 1 + log2(k/4) + 1 = log2(k), i.e. 6 for k = 64
+// and 7 for k = 128.
 //
 // EQZ. x = 0 exactly when a = -b mod 2^k: the window round computes for
 // every window whether a's and (-b)'s bits agree (∏ (a_i ⊕ ¬(-b)_i)), an
@@ -19,47 +21,263 @@ package runtime
 
 import (
 	"context"
+	"math/bits"
 
 	"github.com/mpcs/mpcs/vm"
 )
 
-// mixedU is the party that plays U in this engine's mixed rounds.
-const mixedU = 0
-
-// flatA returns the components of every element of the arithmetic shares
-// xs, concatenated in group order.
-func flatA(xs []vm.Share) (x0, x1 []u128) {
-	n := 0
-	for _, s := range xs {
-		n += s.Len()
+// splitVal returns element i's part of the mixed split for this party's
+// role: a = x_U + x_N at U, b = x_R at N and R.
+func (e *Engine) splitVal(role int, x0, x1 vm.Vec, i int) u128 {
+	switch role {
+	case roleU:
+		return e.mask(ringElem(x0, i).add(ringElem(x1, i)))
+	case roleN:
+		return ringElem(x1, i)
 	}
-	x0, x1 = make([]u128, 0, n), make([]u128, 0, n)
-	for _, s := range xs {
-		for i := range s[0].Lo {
-			x0 = append(x0, ringElem(s[0], i))
-			x1 = append(x1, ringElem(s[1], i))
-		}
-	}
-	return x0, x1
+	return ringElem(x0, i)
 }
 
-// toShares turns flat component values back into per-group shares of the
-// given lengths.
-func (e *Engine) toShares(sh [2][]u128, lens []int) []vm.Share {
-	rs := make([]vm.Share, len(lens))
-	off := 0
-	for g, n := range lens {
-		r := e.newA(n)
-		for i := 0; i < n; i++ {
-			setRingElem(r[0], i, sh[0][off+i])
-			setRingElem(r[1], i, sh[1][off+i])
+// buildRows transposes, block by block, the values val(role, i) of this
+// party (role: its role in the element's segment) into rows: stride words
+// per block, rows [0, L) the low L bits (L <= 128).
+func (e *Engine) buildRows(segs [3]segment, n, stride, L int, val func(role, i int) u128) []uint64 {
+	nb := segs[2].b1
+	rows := getBuf(nb * stride)
+	var lo, hi [64]uint64
+	for s := range 3 {
+		role := e.role(s)
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			base := 64 * b
+			cnt := min(64, n-base)
+			for i := range cnt {
+				v := val(role, base+i)
+				lo[i], hi[i] = v.lo, v.hi
+			}
+			clear(lo[cnt:])
+			clear(hi[cnt:])
+			r := rows[b*stride:]
+			transposeLow(&lo, min(L, 64))
+			copy(r[:min(L, 64)], lo[:min(L, 64)])
+			if L > 64 {
+				clear(hi[cnt:])
+				transposeLow(&hi, L-64)
+				copy(r[64:L], hi[:L-64])
+			}
 		}
-		off += n
-		rs[g] = r
 	}
-	return rs
+	return rows
 }
 
+// splitRows is buildRows for the split values themselves (a at U, b at N
+// and R) on all k bits, or with an offset added at U and only the low L <=
+// 64 bits, shifted up by sh (truncation by one m: L - m = sh).
+func (e *Engine) splitRows(segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo uint64, m, sh uint) []uint64 {
+	n := x0.Len()
+	nb := segs[2].b1
+	rows := getBuf(nb * stride)
+	var lo, hi [64]uint64
+	mask := ^uint64(0)
+	if m < 64 {
+		mask = 1<<m - 1
+	}
+	for s := range 3 {
+		role := e.role(s)
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			base := 64 * b
+			cnt := min(64, n-base)
+			xl0, xl1 := x0.Lo[base:base+cnt], x1.Lo[base:base+cnt]
+			switch {
+			case L <= 64 && role == roleU:
+				for i := range cnt {
+					lo[i] = (xl0[i] + xl1[i] + offLo) & mask << sh
+				}
+			case L <= 64 && role == roleN:
+				for i := range cnt {
+					lo[i] = xl1[i] & mask << sh
+				}
+			case L <= 64:
+				for i := range cnt {
+					lo[i] = xl0[i] & mask << sh
+				}
+			case role == roleU && x0.Hi != nil:
+				xh0, xh1 := x0.Hi[base:base+cnt], x1.Hi[base:base+cnt]
+				for i := range cnt {
+					var c uint64
+					lo[i], c = bits.Add64(xl0[i], xl1[i], 0)
+					hi[i] = xh0[i] + xh1[i] + c
+				}
+			case role == roleU:
+				for i := range cnt {
+					lo[i] = xl0[i] + xl1[i]
+				}
+			default:
+				src := x0
+				if role == roleN {
+					src = x1
+				}
+				copy(lo[:cnt], src.Lo[base:base+cnt])
+				if src.Hi != nil {
+					copy(hi[:cnt], src.Hi[base:base+cnt])
+				}
+			}
+			clear(lo[cnt:])
+			r := rows[b*stride:]
+			transposeLow(&lo, min(L, 64))
+			copy(r[:min(L, 64)], lo[:min(L, 64)])
+			if L > 64 {
+				clear(hi[cnt:])
+				transposeLow(&hi, L-64)
+				copy(r[64:L], hi[:L-64])
+			}
+		}
+	}
+	return rows
+}
+
+// mixedWord returns word b of a replicated bit vector (one word per block)
+// in mixed form for this party's role: c = z_U ⊕ z_N at U, d = z_R at N and
+// R.
+func mixedWord(role int, z [2][]uint64, b int) uint64 {
+	switch role {
+	case roleU:
+		return z[0][b] ^ z[1][b]
+	case roleN:
+		return z[1][b]
+	}
+	return z[0][b]
+}
+
+// LTZ implements vm.Engine (ALTZ): 1 where x < 0 (signed), else 0.
+func (e *Engine) LTZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
+	return e.unaryParts(ctx, x, (*Engine).ltz)
+}
+
+// unaryParts runs op on x, in concurrent parts when x is long.
+func (e *Engine) unaryParts(ctx context.Context, x []vm.Share, op func(e *Engine, ctx context.Context, x []vm.Share) ([]vm.Share, error)) ([]vm.Share, error) {
+	lens := shareLens(x)
+	if b := e.parts(totalLen(lens)); len(b) > 2 {
+		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
+			xs := make([]vm.Share, len(runs))
+			for j, r := range runs {
+				xs[j] = sliceShare(x[r.g], r.lo, r.hi)
+			}
+			return op(c, ctx, xs)
+		})
+	}
+	return op(e, ctx, x)
+}
+
+func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
+	lens := shareLens(x)
+	x0, x1 := e.flatShares(x)
+	segs := segmentsOf(x0.Len())
+	call := e.newCall()
+	sign, err := e.signBits(ctx, call, segs, x0, x1)
+	if err != nil {
+		return nil, err
+	}
+	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: x0.Len(), bits: sign})
+	if err != nil {
+		return nil, err
+	}
+	return groupShares(r0, r1, lens), nil
+}
+
+// signBits computes the sign bits of x0 + x1 + x2 in mixed form (one word
+// per block: c at U, d at N and R, for each segment's U): the window round
+// on the low k-1 bits and the carry tree, log2(k) - 1 rounds.
+func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec) ([]uint64, error) {
+	k, n := e.k, x0.Len()
+	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
+	W := cmpWindows(k - 1)
+	gp, err := e.winRound(ctx, call, segs, rows, k, gpFn(k-1, W))
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.carryTree2(ctx, call, n, W, gp)
+	if err != nil {
+		return nil, err
+	}
+	nb := segs[2].b1
+	sign := make([]uint64, nb)
+	for s := range 3 {
+		role := e.role(s)
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			sign[b] = rows[b*k+k-1] ^ mixedWord(role, c, b)
+		}
+	}
+	putBuf(rows)
+	return sign, nil
+}
+
+// EQZ implements vm.Engine (AEQZ): 1 where x == 0, else 0.
+func (e *Engine) EQZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
+	return e.unaryParts(ctx, x, (*Engine).eqz)
+}
+
+func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
+	lens := shareLens(x)
+	x0, x1 := e.flatShares(x)
+	k, n := e.k, x0.Len()
+	segs := segmentsOf(n)
+	call := e.newCall()
+	// x = 0 iff a = -b: every bit of a differs from the complement of -b.
+	rows := e.buildRows(segs, n, k, k, func(role, i int) u128 {
+		v := e.splitVal(role, x0, x1, i)
+		if role != roleU {
+			v = v.neg()
+			v = e.mask(u128{^v.lo, ^v.hi})
+		}
+		return v
+	})
+	W := cmpWindows(k)
+	eq, err := e.winRound(ctx, call, segs, rows, k, eqFn(k, W))
+	putBuf(rows)
+	if err != nil {
+		return nil, err
+	}
+	z, err := e.andTree2(ctx, call, n, W, eq)
+	if err != nil {
+		return nil, err
+	}
+	nb := segs[2].b1
+	bitsW := make([]uint64, nb)
+	for s := range 3 {
+		role := e.role(s)
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			bitsW[b] = mixedWord(role, z, b)
+		}
+	}
+	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: bitsW})
+	if err != nil {
+		return nil, err
+	}
+	return groupShares(r0, r1, lens), nil
+}
+
+// uniformM reports whether every element shifts by the same m.
+func uniformM(mOf []uint8) bool {
+	for _, m := range mOf {
+		if m != mOf[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// segOf returns the segment of element i.
+func segOf(segs [3]segment, i int) int {
+	switch {
+	case i < segs[0].hi:
+		return 0
+	case i < segs[1].hi:
+		return 1
+	}
+	return 2
+}
+
+// shareLens returns the lengths of the groups.
 func shareLens(xs []vm.Share) []int {
 	l := make([]int, len(xs))
 	for g, s := range xs {
@@ -76,71 +294,6 @@ func (e *Engine) mask(x u128) u128 {
 	return x
 }
 
-// msbMixed returns, for every element (x0[i], x1[i]) of arithmetic shares,
-// the sign bit in mixed form: c at U, d at N and R, sign = c ⊕ d.
-func (e *Engine) msbMixed(ctx context.Context, u int, x0, x1 []u128) ([]uint64, error) {
-	n, k := len(x0), e.k
-	vals := make([]u128, n)
-	top := make([]uint64, n)
-	for i := 0; i < n; i++ {
-		v := e.mixedSplitA(u, x0[i], x1[i])
-		top[i] = v.bit(uint(k - 1))
-		vals[i] = e.mask(v.shl(1))
-	}
-	gp, err := e.windowRound(ctx, u, lanesFor(k, true), vals, fnGP)
-	if err != nil {
-		return nil, err
-	}
-	c, err := e.carryTree(ctx, gp)
-	if err != nil {
-		return nil, err
-	}
-	for i := 0; i < n; i++ {
-		top[i] ^= e.mixedBitAt(u, c, i)
-	}
-	return top, nil
-}
-
-// eqzMixed returns, for every element, [x == 0] in mixed form.
-func (e *Engine) eqzMixed(ctx context.Context, u int, x0, x1 []u128) ([]uint64, error) {
-	n, k := len(x0), e.k
-	vals := make([]u128, n)
-	isU := e.role(u) == roleU
-	for i := 0; i < n; i++ {
-		v := e.mixedSplitA(u, x0[i], x1[i])
-		if !isU {
-			nb := v.neg()
-			v = u128{^nb.lo, ^nb.hi}
-		}
-		vals[i] = e.mask(v)
-	}
-	eq, err := e.windowRound(ctx, u, lanesFor(k, true), vals, fnEq)
-	if err != nil {
-		return nil, err
-	}
-	z, err := e.andTree(ctx, eq)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint64, n)
-	for i := 0; i < n; i++ {
-		out[i] = e.mixedBitAt(u, z, i)
-	}
-	return out, nil
-}
-
-// mixedBitAt returns element i of a replicated bit vector (dense bits) in
-// mixed form: c = x_U ⊕ x_N at U, d = x_R at N and R.
-func (e *Engine) mixedBitAt(u int, b [2][]uint64, i int) uint64 {
-	switch e.role(u) {
-	case roleU:
-		return bitAt(b[0], i) ^ bitAt(b[1], i)
-	case roleN:
-		return bitAt(b[1], i)
-	}
-	return bitAt(b[0], i)
-}
-
 // ringWidth is the number of low bits of u that matter in u·coef mod 2^k.
 func (e *Engine) ringWidth(coef u128) uint {
 	coef = e.mask(coef)
@@ -152,66 +305,4 @@ func (e *Engine) ringWidth(coef u128) uint {
 		tz++
 	}
 	return uint(e.k) - tz
-}
-
-// bitsJob builds the injection of Σ_j coef(i,j)·b_ij + konst(i) for mixed
-// bits b_ij = c ⊕ d given by mixed (n*J values: c at U, d elsewhere), using
-// c ⊕ d = d + c·(1 − 2d).
-func (e *Engine) bitsJob(u, n, J int, mixed []uint64, coef func(i, j int) u128, konst func(i int) u128) *injJob {
-	job := &injJob{n: n, J: J}
-	job.width = func(i, j int) uint { return e.ringWidth(coef(i, j)) }
-	if e.role(u) == roleU {
-		job.u = make([]u128, n*J)
-		for i := range job.u {
-			job.u[i] = u128{mixed[i], 0}
-		}
-		return job
-	}
-	job.v = make([]u128, n*J)
-	job.c = make([]u128, n)
-	one := u128{1, 0}
-	for i := 0; i < n; i++ {
-		var s u128
-		if konst != nil {
-			s = konst(i)
-		}
-		for j := 0; j < J; j++ {
-			d := u128{mixed[i*J+j], 0}
-			cf := coef(i, j)
-			job.v[i*J+j] = e.mask(cf.mul(one.sub(d.add(d))))
-			s = s.add(cf.mul(d))
-		}
-		job.c[i] = e.mask(s)
-	}
-	return job
-}
-
-var oneCoef = func(int, int) u128 { return u128{1, 0} }
-
-// LTZ implements vm.Engine (ALTZ): 1 where x < 0 (signed), else 0.
-func (e *Engine) LTZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-	x0, x1 := flatA(x)
-	b, err := e.msbMixed(ctx, mixedU, x0, x1)
-	if err != nil {
-		return nil, err
-	}
-	sh, err := e.inject(ctx, mixedU, e.bitsJob(mixedU, len(b), 1, b, oneCoef, nil))
-	if err != nil {
-		return nil, err
-	}
-	return e.toShares(sh, shareLens(x)), nil
-}
-
-// EQZ implements vm.Engine (AEQZ): 1 where x == 0, else 0.
-func (e *Engine) EQZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-	x0, x1 := flatA(x)
-	b, err := e.eqzMixed(ctx, mixedU, x0, x1)
-	if err != nil {
-		return nil, err
-	}
-	sh, err := e.inject(ctx, mixedU, e.bitsJob(mixedU, len(b), 1, b, oneCoef, nil))
-	if err != nil {
-		return nil, err
-	}
-	return e.toShares(sh, shareLens(x)), nil
 }

@@ -17,13 +17,17 @@ package runtime
 // party that lacks it.
 //
 // Every call handles all argument groups of one instruction together: one
-// message per peer, the groups' elements concatenated in order, each ring
-// element as k/8 little-endian bytes (low word first).
+// message per peer, the groups' elements concatenated in order. Mul, BAnd
+// and Open lay a group out planar (its low words, then for k = 128 its high
+// words, little-endian), so that the sender copies its vector into the
+// message and the receiver uses the message's memory as its share without
+// decoding; Dot sends each element as k/8 little-endian bytes (low word
+// first). The zero sharings of Mul and BAnd come from numbered PRG streams
+// (prg.go), read in planar chunks of mulChunk elements.
 
 import (
 	"context"
 	"encoding/binary"
-	"math/bits"
 
 	"github.com/mpcs/mpcs/vm"
 )
@@ -31,83 +35,11 @@ import (
 // mulChunk is the number of elements whose PRG output is generated at once.
 const mulChunk = 2048
 
-// zeroGen reads the zero-sharing streams of both keys in chunks.
-type zeroGen struct {
-	e      *Engine
-	fn, fp []byte
-}
-
-func (e *Engine) newZeroGen() *zeroGen {
-	return &zeroGen{e: e, fn: make([]byte, 16*mulChunk), fp: make([]byte, 16*mulChunk)}
-}
-
-// next returns the next nw words of the two zero streams (nw <= 2*mulChunk),
-// as bytes.
-func (z *zeroGen) next(nw int) (fn, fp []byte) {
-	fn, fp = z.fn[:8*nw], z.fp[:8*nw]
-	z.e.next.g[prgZero].read(fn)
-	z.e.prev.g[prgZero].read(fp)
-	return fn, fp
-}
-
-func le64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[8*i:]) }
-
 func stride(v vm.Vec) int {
 	if len(v.Lo) == 1 {
 		return 0
 	}
 	return 1
-}
-
-// mulLocal sets z = x_i·y_i + x_i·y_{i+1} + x_{i+1}·y_i + α (elementwise, with
-// broadcasting).
-func (e *Engine) mulLocal(z vm.Vec, x, y vm.Share, zg *zeroGen) {
-	n := z.Len()
-	sx, sy := stride(x[0]), stride(y[0])
-	if e.k == 64 {
-		x0, x1, y0, y1 := x[0].Lo, x[1].Lo, y[0].Lo, y[1].Lo
-		for s := 0; s < n; s += mulChunk {
-			m := min(mulChunk, n-s)
-			fn, fp := zg.next(m)
-			zz := z.Lo[s : s+m]
-			for j := range zz {
-				i := s + j
-				a0, a1 := x0[i*sx], x1[i*sx]
-				b0, b1 := y0[i*sy], y1[i*sy]
-				zz[j] = a0*(b0+b1) + a1*b0 + le64(fn, j) - le64(fp, j)
-			}
-		}
-		return
-	}
-	x0l, x0h, x1l, x1h := x[0].Lo, x[0].Hi, x[1].Lo, x[1].Hi
-	y0l, y0h, y1l, y1h := y[0].Lo, y[0].Hi, y[1].Lo, y[1].Hi
-	for s := 0; s < n; s += mulChunk {
-		m := min(mulChunk, n-s)
-		fn, fp := zg.next(2 * m)
-		for j := 0; j < m; j++ {
-			i := s + j
-			ix, iy := i*sx, i*sy
-			al, ah := x0l[ix], x0h[ix]
-			cl, ch := x1l[ix], x1h[ix]
-			bl, bh := y0l[iy], y0h[iy]
-			// s = y_i + y_{i+1}
-			sl, c := bits.Add64(bl, y1l[iy], 0)
-			sh := bh + y1h[iy] + c
-			// a·s + c·b
-			h1, l1 := bits.Mul64(al, sl)
-			h1 += al*sh + ah*sl
-			h2, l2 := bits.Mul64(cl, bl)
-			h2 += cl*bh + ch*bl
-			lo, c1 := bits.Add64(l1, l2, 0)
-			hi := h1 + h2 + c1
-			// + fn - fp
-			lo, c1 = bits.Add64(lo, le64(fn, 2*j), 0)
-			hi += le64(fn, 2*j+1) + c1
-			lo, c1 = bits.Sub64(lo, le64(fp, 2*j), 0)
-			hi -= le64(fp, 2*j+1) + c1
-			z.Lo[i], z.Hi[i] = lo, hi
-		}
-	}
 }
 
 // putRing encodes the ring vector v at b (k/8 bytes per element).
@@ -174,15 +106,170 @@ func (e *Engine) reshare(ctx context.Context, own []vm.Vec) ([]vm.Share, error) 
 }
 
 // Mul implements vm.Engine (AMUL): one round, one ring element sent per
-// party and product.
+// party and product. The message goes in pieces (pieceElems elements, each
+// planar), each sent as soon as it is computed, so that the transfer of a
+// piece overlaps the computation of the next.
 func (e *Engine) Mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
-	zg := e.newZeroGen()
-	own := make([]vm.Vec, len(x))
+	lens := make([]int, len(x))
 	for g := range x {
-		own[g] = vm.NewVec(e.k, blen(x[g].Len(), y[g].Len()))
-		e.mulLocal(own[g], x[g], y[g], zg)
+		lens[g] = blen(x[g].Len(), y[g].Len())
 	}
-	return e.reshare(ctx, own)
+	if b := e.parts(totalLen(lens)); len(b) > 2 {
+		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
+			xs, ys := make([]vm.Share, len(runs)), make([]vm.Share, len(runs))
+			for j, r := range runs {
+				xs[j], ys[j] = sliceShare(x[r.g], r.lo, r.hi), sliceShare(y[r.g], r.lo, r.hi)
+			}
+			return c.mul(ctx, xs, ys)
+		})
+	}
+	return e.mul(ctx, x, y)
+}
+
+func (e *Engine) mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
+	call := e.newCall()
+	k, kw := e.k, e.k/64
+	lens := make([]int, len(x))
+	own := make([]vm.Vec, len(x))
+	xs, ys := make([]vm.Share, len(x)), make([]vm.Share, len(x))
+	total := 0
+	for g := range x {
+		lens[g] = blen(x[g].Len(), y[g].Len())
+		total += lens[g]
+		own[g] = vm.NewVec(k, lens[g])
+		xs[g], ys[g] = e.normShare(x[g]), e.normShare(y[g])
+	}
+	zn, zp := e.next.stream(call, 0), e.prev.stream(call, 0)
+	scratch := getBuf(4 * mulChunk)
+	defer putBuf(scratch)
+	// local products plus the zero sharing of elements [s, s+m) of group g
+	local := func(g, s, m int) {
+		n := lens[g]
+		zc := subVec(own[g], s, s+m)
+		xg, yg := xs[g], ys[g]
+		if xg[0].Len() == n && yg[0].Len() == n {
+			a0, a1, b0, b1 := subVec(xg[0], s, s+m), subVec(xg[1], s, s+m), subVec(yg[0], s, s+m), subVec(yg[1], s, s+m)
+			if k == 64 {
+				vm.CrossMul64(zc.Lo, a0.Lo, a1.Lo, b0.Lo, b1.Lo)
+			} else {
+				vm.CrossMul128(zc.Lo, zc.Hi, a0.Lo, a0.Hi, a1.Lo, a1.Hi, b0.Lo, b0.Hi, b1.Lo, b1.Hi)
+			}
+		} else {
+			crossMulBroadcast(zc, xg, yg, s)
+		}
+		// + F(k_{i,i+1}) - F(k_{i-1,i}), planar per chunk
+		fn, fp := scratch[:kw*m], scratch[2*mulChunk:2*mulChunk+kw*m]
+		zn.words(fn)
+		zp.words(fp)
+		if k == 64 {
+			vm.Add64(zc.Lo, zc.Lo, fn)
+			vm.Sub64(zc.Lo, zc.Lo, fp)
+		} else {
+			vm.Add128(zc.Lo, zc.Hi, zc.Lo, zc.Hi, fn[:m], fn[m:2*m])
+			vm.Sub128(zc.Lo, zc.Hi, zc.Lo, zc.Hi, fp[:m], fp[m:2*m])
+		}
+	}
+	e.beginRound()
+	for _, pc := range pieces(lens, pieceElems(k)) {
+		msg := getMsgBuf(8 * kw * pc.n)
+		mw := wordsIn(msg, kw*pc.n)
+		for _, r := range pc.runs {
+			for s := r.s; s < r.s+r.m; s += mulChunk {
+				local(r.g, s, min(mulChunk, r.s+r.m-s))
+			}
+			copy(mw[r.at:], own[r.g].Lo[r.s:r.s+r.m])
+			if kw == 2 {
+				copy(mw[pc.n+r.at:], own[r.g].Hi[r.s:r.s+r.m])
+			}
+		}
+		if !littleEndian { // mw was a decoded copy
+			putWords(msg, mw)
+		}
+		if err := e.send(Prev(e.me), msg); err != nil {
+			return nil, err
+		}
+	}
+	rs := make([]vm.Share, len(x))
+	for g := range x {
+		rs[g] = vm.Share{own[g], vm.NewVec(k, lens[g])}
+	}
+	if err := e.recvPieces(ctx, Next(e.me), lens, kw, func(g int) vm.Vec { return rs[g][1] }); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// pieceBytes is the size of the pieces a bulk message is sent in.
+var pieceBytes = 1 << 20
+
+func pieceElems(k int) int { return pieceBytes / (k / 8) }
+
+// piece is one piece of a message over groups: runs of elements [s, s+m)
+// of group g at element offset at within the piece.
+type piece struct {
+	n    int
+	runs []pieceRun
+}
+
+type pieceRun struct{ g, s, m, at int }
+
+// pieces cuts the concatenation of groups of the given lengths into pieces
+// of at most per elements.
+func pieces(lens []int, per int) []piece {
+	var ps []piece
+	cur := piece{}
+	for g, n := range lens {
+		for s := 0; s < n; {
+			m := min(n-s, per-cur.n)
+			cur.runs = append(cur.runs, pieceRun{g, s, m, cur.n})
+			cur.n += m
+			s += m
+			if cur.n == per {
+				ps = append(ps, cur)
+				cur = piece{}
+			}
+		}
+	}
+	if cur.n > 0 {
+		ps = append(ps, cur)
+	}
+	return ps
+}
+
+// recvPieces receives from p the pieces of a planar message over groups of
+// the given lengths (kw words per element) into the vectors dst(g).
+func (e *Engine) recvPieces(ctx context.Context, p int, lens []int, kw int, dst func(g int) vm.Vec) error {
+	for _, pc := range pieces(lens, pieceBytes/(8*kw)) {
+		msg, err := e.recv(ctx, p, 8*kw*pc.n)
+		if err != nil {
+			return err
+		}
+		w := wordsIn(msg, kw*pc.n)
+		for _, r := range pc.runs {
+			v := dst(r.g)
+			copy(v.Lo[r.s:r.s+r.m], w[r.at:])
+			if kw == 2 {
+				copy(v.Hi[r.s:r.s+r.m], w[pc.n+r.at:])
+			}
+		}
+		releaseMsg(msg)
+	}
+	return nil
+}
+
+// normShare gives both components the layout of ring k.
+func (e *Engine) normShare(s vm.Share) vm.Share { return vm.Share{e.norm(s[0]), e.norm(s[1])} }
+
+// crossMulBroadcast sets z (elements s.. of the result) to the local cross
+// terms when x or y has length 1.
+func crossMulBroadcast(z vm.Vec, x, y vm.Share, s int) {
+	sx, sy := stride(x[0]), stride(y[0])
+	for j := range z.Lo {
+		i := s + j
+		a0, a1 := ringElem(x[0], i*sx), ringElem(x[1], i*sx)
+		b0, b1 := ringElem(y[0], i*sy), ringElem(y[1], i*sy)
+		setRingElem(z, j, a0.mul(b0.add(b1)).add(a1.mul(b0)))
+	}
 }
 
 // Dot implements vm.Engine (ADOT): the local terms are summed before the
@@ -235,56 +322,53 @@ func (e *Engine) dotLocal(x, y vm.Share, n int) vm.Vec {
 
 // BAnd implements vm.Engine (BAND): the multiplication over GF(2)^64.
 func (e *Engine) BAnd(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
-	own := make([]vm.Vec, len(x))
-	zg := e.newZeroGen()
+	call := e.newCall()
+	lens := make([]int, len(x))
+	total := 0
 	for g := range x {
-		n := blen(x[g].Len(), y[g].Len())
+		lens[g] = blen(x[g].Len(), y[g].Len())
+		total += lens[g]
+	}
+	msg := getMsgBuf(8 * total)
+	mw := wordsIn(msg, total)
+	zn, zp := e.next.stream(call, 0), e.prev.stream(call, 0)
+	own := make([]vm.Vec, len(x))
+	off := 0
+	for g := range x {
+		n := lens[g]
 		z := vm.NewWords(n)
-		sx, sy := stride(x[g][0]), stride(y[g][0])
 		x0, x1, y0, y1 := x[g][0].Lo, x[g][1].Lo, y[g][0].Lo, y[g][1].Lo
-		for s := 0; s < n; s += mulChunk {
-			m := min(mulChunk, n-s)
-			fn, fp := zg.next(m)
-			for j := 0; j < m; j++ {
-				i := s + j
-				a0, a1 := x0[i*sx], x1[i*sx]
-				b0, b1 := y0[i*sy], y1[i*sy]
-				z.Lo[i] = a0&(b0^b1) ^ a1&b0 ^ le64(fn, j) ^ le64(fp, j)
+		if len(x0) == n && len(y0) == n {
+			vm.CrossAnd64(z.Lo, x0, x1, y0, y1)
+		} else {
+			sx, sy := stride(x[g][0]), stride(y[g][0])
+			for i := range n {
+				z.Lo[i] = crossAnd(x0[i*sx], x1[i*sx], y0[i*sy], y1[i*sy])
 			}
 		}
+		zn.xorWords(z.Lo, z.Lo)
+		zp.xorWords(z.Lo, z.Lo)
+		copy(mw[off:], z.Lo)
 		own[g] = z
+		off += n
 	}
-	return e.reshareWords(ctx, own)
-}
-
-// reshareWords is reshare for 64-bit words.
-func (e *Engine) reshareWords(ctx context.Context, own []vm.Vec) ([]vm.Share, error) {
-	total := 0
-	for _, v := range own {
-		total += v.Len()
+	if !littleEndian {
+		putWords(msg, mw)
 	}
-	msg := make([]byte, 8*total)
-	off := 0
-	for _, v := range own {
-		putRing(64, msg[off:], v)
-		off += 8 * v.Len()
+	e.beginRound()
+	if err := e.send(Prev(e.me), msg); err != nil {
+		return nil, err
 	}
-	var out [3][]byte
-	out[Prev(e.me)] = msg
-	want := [3]int{-1, -1, -1}
-	want[Next(e.me)] = 8 * total
-	in, err := e.round(ctx, out, want)
+	in, err := e.recv(ctx, Next(e.me), 8*total)
 	if err != nil {
 		return nil, err
 	}
-	b := in[Next(e.me)]
-	rs := make([]vm.Share, len(own))
+	w := wordsIn(in, total)
+	rs := make([]vm.Share, len(x))
 	off = 0
-	for g, v := range own {
-		r := vm.NewWords(v.Len())
-		getRing(64, r, b[off:])
-		off += 8 * v.Len()
-		rs[g] = vm.Share{v, r}
+	for g, n := range lens {
+		rs[g] = vm.Share{own[g], vm.Vec{Lo: w[off : off+n : off+n]}}
+		off += n
 	}
 	return rs, nil
 }
@@ -301,43 +385,57 @@ func (e *Engine) BOpen(ctx context.Context, x []vm.Share) ([]vm.Vec, error) {
 }
 
 func (e *Engine) open(ctx context.Context, x []vm.Share, k int, boolean bool) ([]vm.Vec, error) {
-	eb := ringBytes(k)
+	kw := k / 64
 	total := 0
 	for _, s := range x {
 		total += s.Len()
 	}
-	msg := make([]byte, total*eb)
+	msg := getMsgBuf(8 * kw * total)
+	mw := wordsIn(msg, kw*total)
 	off := 0
 	for _, s := range x {
-		putRing(k, msg[off:], s[0])
-		off += s.Len() * eb
+		n := s.Len()
+		c := s[0]
+		if !boolean {
+			c = e.norm(c)
+		}
+		copy(mw[kw*off:], c.Lo)
+		if kw == 2 {
+			copy(mw[kw*off+n:], c.Hi)
+		}
+		off += n
 	}
-	var out [3][]byte
-	out[Next(e.me)] = msg
-	want := [3]int{-1, -1, -1}
-	want[Prev(e.me)] = total * eb
-	in, err := e.round(ctx, out, want)
+	if !littleEndian {
+		putWords(msg, mw)
+	}
+	e.beginRound()
+	if err := e.send(Next(e.me), msg); err != nil {
+		return nil, err
+	}
+	in, err := e.recv(ctx, Prev(e.me), 8*kw*total)
 	if err != nil {
 		return nil, err
 	}
-	b := in[Prev(e.me)]
+	w := wordsIn(in, kw*total)
 	rs := make([]vm.Vec, len(x))
 	off = 0
 	for g, s := range x {
 		n := s.Len()
-		third := vm.NewVec(k, n)
-		getRing(k, third, b[off:])
-		off += n * eb
 		r := vm.NewVec(e.k, n)
 		if boolean {
-			for i := range r.Lo {
-				r.Lo[i] = s[0].Lo[i] ^ s[1].Lo[i] ^ third.Lo[i]
-			}
+			vm.Xor64(r.Lo, s[0].Lo, s[1].Lo)
+			vm.Xor64(r.Lo, r.Lo, w[off:off+n])
 		} else {
-			vm.AddVec(e.k, r, s[0], s[1])
+			third := vm.Vec{Lo: w[kw*off : kw*off+n]}
+			if kw == 2 {
+				third.Hi = w[kw*off+n : kw*off+2*n]
+			}
+			vm.AddVec(e.k, r, e.norm(s[0]), e.norm(s[1]))
 			vm.AddVec(e.k, r, r, third)
 		}
 		rs[g] = r
+		off += n
 	}
+	releaseMsg(in)
 	return rs, nil
 }

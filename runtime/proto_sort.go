@@ -188,10 +188,7 @@ func (e *Engine) sortOrder(ctx context.Context, kp [2]vm.Vec) ([]int, error) {
 		st.order[i] = i
 	}
 	segs := []sortSeg{{0, n, n}}
-	var (
-		x0, x1   []u128
-		nextSegs []sortSeg
-	)
+	var nextSegs []sortSeg
 	for len(segs) > 0 {
 		// the comparisons of this level
 		st.pa, st.pb = st.pa[:0], st.pb[:0]
@@ -219,14 +216,11 @@ func (e *Engine) sortOrder(ctx context.Context, kp [2]vm.Vec) ([]int, error) {
 			}
 		}
 		nc := len(st.pa)
-		x0, x1 = growU128(x0, nc), growU128(x1, nc)
+		x0, x1 := vm.NewVec(e.k, nc), vm.NewVec(e.k, nc)
 		e.sortDiffs(kp[0], st.pa, st.pb, x0)
 		e.sortDiffs(kp[1], st.pa, st.pb, x1)
-		lt, err := e.msbMixed(ctx, mixedU, x0, x1)
+		lt, err := e.openSigns(ctx, x0, x1)
 		if err != nil {
-			return nil, err
-		}
-		if err := e.openMixedBits(ctx, mixedU, lt); err != nil {
 			return nil, err
 		}
 		// split every part locally
@@ -241,11 +235,11 @@ func (e *Engine) sortOrder(ctx context.Context, kp [2]vm.Vec) ([]int, error) {
 }
 
 // sortDiffs sets d[j] = v[pa[j]] − v[pb[j]] for a component v.
-func (e *Engine) sortDiffs(v vm.Vec, pa, pb []int32, d []u128) {
+func (e *Engine) sortDiffs(v vm.Vec, pa, pb []int32, d vm.Vec) {
 	lo := v.Lo
 	if e.k == 64 {
 		for j, a := range pa {
-			d[j] = u128{lo[a] - lo[pb[j]], 0}
+			d.Lo[j] = lo[a] - lo[pb[j]]
 		}
 		return
 	}
@@ -253,15 +247,8 @@ func (e *Engine) sortDiffs(v vm.Vec, pa, pb []int32, d []u128) {
 	for j, a := range pa {
 		b := pb[j]
 		l, c := bits.Sub64(lo[a], lo[b], 0)
-		d[j] = u128{l, hi[a] - hi[b] - c}
+		d.Lo[j], d.Hi[j] = l, hi[a]-hi[b]-c
 	}
-}
-
-func growU128(s []u128, n int) []u128 {
-	if cap(s) < n {
-		return make([]u128, n)
-	}
-	return s[:n]
 }
 
 // split rearranges the part s given the opened comparisons lt of its level
@@ -351,35 +338,59 @@ func (st *sorter) split(s sortSeg, lt []uint64, j int, next []sortSeg) ([]sortSe
 	return next, j
 }
 
-// openMixedBits opens bits held in mixed form (c at U, d at N and R; v[i] is
-// this party's part, 0 or 1) in one round: U sends c to N and R, N sends d
-// to U. On return v[i] is the bit c ⊕ d.
-func (e *Engine) openMixedBits(ctx context.Context, u int, v []uint64) error {
-	n := len(v)
-	nb := bytesFor(n)
-	w := make([]uint64, wordsFor(n))
-	for i, x := range v {
-		w[i/64] |= (x & 1) << (i % 64)
-	}
-	var out [3][]byte
-	want := [3]int{-1, -1, -1}
-	from := u
-	switch e.role(u) {
-	case roleU:
-		out[Next(u)] = wordsToBytes(w, nb)
-		out[Prev(u)] = wordsToBytes(w, nb)
-		from = Next(u)
-	case roleN:
-		out[u] = wordsToBytes(w, nb)
-	}
-	want[from] = nb
-	in, err := e.round(ctx, out, want)
+// openSigns returns the opened sign bits of x0 + x1 + x2 (one per
+// element, 0 or 1): the sign in mixed form (signBits) is opened within each
+// segment by U sending c to N and R and N sending d to U, one round and
+// three bits per element.
+func (e *Engine) openSigns(ctx context.Context, x0, x1 vm.Vec) ([]uint64, error) {
+	n := x0.Len()
+	segs := segmentsOf(n)
+	sign, err := e.signBits(ctx, e.newCall(), segs, x0, x1)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	o := bytesToWords(in[from])
-	for i := range v {
-		v[i] = (v[i] ^ o[i/64]>>(i%64)) & 1
+	me := e.me
+	part := func(s segment) []byte { // the bits of segment s (whole words)
+		w := make([]uint64, s.blocks())
+		copy(w, sign[s.b0:s.b1])
+		if s.blocks() > 0 {
+			w[len(w)-1] &= laneMask(s.tailLanes())
+		}
+		return wordsToBytes(w, bytesFor(s.n()))
 	}
-	return nil
+	sU, sN, sR := segs[me], segs[Prev(me)], segs[Next(me)]
+	e.beginRound()
+	if err := e.send(Next(me), part(sU)); err != nil { // U → N
+		return nil, err
+	}
+	if err := e.send(Prev(me), part(sU)); err != nil { // U → R
+		return nil, err
+	}
+	if err := e.send(Prev(me), part(sN)); err != nil { // N → U
+		return nil, err
+	}
+	cN, err := e.recv(ctx, Prev(me), bytesFor(sN.n())) // c of the segment where we are N
+	if err != nil {
+		return nil, err
+	}
+	cR, err := e.recv(ctx, Next(me), bytesFor(sR.n())) // c where we are R
+	if err != nil {
+		return nil, err
+	}
+	dU, err := e.recv(ctx, Next(me), bytesFor(sU.n())) // d where we are U
+	if err != nil {
+		return nil, err
+	}
+	out := make([]uint64, n)
+	fill := func(s segment, other []byte) {
+		ow := bytesToWords(other)
+		for i := s.lo; i < s.hi; i++ {
+			j := i - s.lo
+			out[i] = (sign[i/64]>>(i%64) ^ ow[j/64]>>(j%64)) & 1
+		}
+	}
+	fill(sU, dU)
+	fill(sN, cN)
+	fill(sR, cR)
+	return out, nil
 }

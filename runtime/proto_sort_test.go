@@ -429,12 +429,8 @@ func TestSortCosts(t *testing.T) {
 		var got [3][]uint64
 		d = measure(es, func() {
 			got = on3(t, es, func(ctx context.Context, e *Engine) ([]uint64, error) {
-				x0, x1 := flatA(xs[e.me])
-				b, err := e.msbMixed(ctx, mixedU, x0, x1)
-				if err != nil {
-					return nil, err
-				}
-				return b, e.openMixedBits(ctx, mixedU, b)
+				x0, x1 := e.flatShares(xs[e.me])
+				return e.openSigns(ctx, x0, x1)
 			})
 		})
 		for i := 0; i < n; i++ {

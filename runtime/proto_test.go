@@ -424,8 +424,10 @@ func TestB2A(t *testing.T) {
 	}
 }
 
-// TestWindowFuncs checks the monomial tables of the window functions
-// against direct evaluation on every pair of 4-bit windows.
+// TestWindowFuncs checks the window functions (term tables and generated
+// evaluators) against direct evaluation on every pair of 4-bit windows: a
+// window round without masks (U's monomials in the clear, withConst) must
+// give G, P, equality and the in-window prefixes.
 func TestWindowFuncs(t *testing.T) {
 	gen := func(a, b, t int) (g, p int) {
 		for i := 0; i <= t; i++ {
@@ -438,24 +440,57 @@ func TestWindowFuncs(t *testing.T) {
 		}
 		return g, p
 	}
-	eval := func(f *windowFunc, o, a, b int) int {
-		var ev, bm [16]uint64
-		monomials(&ev, &[4]uint64{uint64(a & 1), uint64(a >> 1 & 1), uint64(a >> 2 & 1), uint64(a >> 3 & 1)})
-		monomials(&bm, &[4]uint64{uint64(b & 1), uint64(b >> 1 & 1), uint64(b >> 2 & 1), uint64(b >> 3 & 1)})
-		return int(f.eval(o, &ev, &bm, true) & 1)
+	// lane a*16+b of the rows holds the pair (a, b); 4 blocks of 64 lanes
+	eval := func(f *winFn, o int) [256]int {
+		var res [256]int
+		off := f.L - 4 // the pair in the top window
+		for blk := range 4 {
+			ra, rb := make([]uint64, f.L), make([]uint64, f.L)
+			for l := range 64 {
+				ab := 64*blk + l
+				a, b := ab>>4, ab&15
+				for i := range 4 {
+					ra[off+i] |= uint64(a>>i&1) << l
+					rb[off+i] |= uint64(b>>i&1) << l
+				}
+			}
+			mono := make([]uint64, f.M)
+			for j, w := range f.w {
+				monoWords(mono[f.mono[j]:], ra[f.off[j]:], w)
+			}
+			out := make([]uint64, len(f.outs))
+			f.evalBlock(out, mono, rb, true)
+			for l := range 64 {
+				res[64*blk+l] = int(out[o] >> l & 1)
+			}
+		}
+		return res
+	}
+	gp, eq, pre := gpFn(8, 2), eqFn(4, 1), prefixFn(4)
+	g1, p1, e0 := eval(gp, 1), eval(gp, 2), eval(eq, 0)
+	g0 := eval(gpFn(4, 1), 0)
+	var preG, preP [4][256]int
+	var xr [4][256]int
+	for tt := range 4 {
+		preG[tt], preP[tt] = eval(pre, tt), eval(pre, 4+tt)
+		if tt > 0 {
+			xr[tt] = eval(pre, 7+tt)
+		}
 	}
 	for a := range 16 {
 		for b := range 16 {
+			ab := 16*a + b
 			g, p := gen(a, b, 3)
-			require.Equal(t, g, eval(fnGP, 0, a, b), "G a=%d b=%d", a, b)
-			require.Equal(t, p, eval(fnGP, 1, a, b), "P a=%d b=%d", a, b)
-			require.Equal(t, b0(a == b^15), eval(fnEq, 0, a, b), "Eq")
+			require.Equal(t, g, g1[ab], "G a=%d b=%d", a, b)
+			require.Equal(t, g, g0[ab], "G_0 a=%d b=%d", a, b)
+			require.Equal(t, p, p1[ab], "P a=%d b=%d", a, b)
+			require.Equal(t, b0(a == b^15), e0[ab], "Eq")
 			for tt := range 4 {
 				g, p := gen(a, b, tt)
-				require.Equal(t, g, eval(fnPrefix, tt, a, b))
-				require.Equal(t, p, eval(fnPrefix, 4+tt, a, b))
+				require.Equal(t, g, preG[tt][ab])
+				require.Equal(t, p, preP[tt][ab])
 				if tt > 0 {
-					require.Equal(t, (a^b)>>tt&1, eval(fnPrefix, 7+tt, a, b))
+					require.Equal(t, (a^b)>>tt&1, xr[tt][ab])
 				}
 			}
 		}
@@ -467,68 +502,6 @@ func b0(c bool) int {
 		return 1
 	}
 	return 0
-}
-
-func TestLaneTables(t *testing.T) {
-	for _, L := range []int{4, 8, 16, 32, 64, 128} {
-		for _, rev := range []bool{false, true} {
-			lt := lanesFor(L, rev)
-			nW := L / 4
-			x := u128{0x0123456789abcdef, 0xfedcba9876543210}.low(uint(L))
-			l := lt.lanes(x)
-			for j := 0; j < nW; j++ {
-				p := j
-				if rev && nW > 1 {
-					p = int(bits.Reverse32(uint32(j)) >> (32 - log2i(nW)))
-				}
-				for i := range 4 {
-					require.Equal(t, uint32(x.bit(uint(4*j+i))), l[i]>>p&1, "L=%d rev=%v window %d bit %d", L, rev, j, i)
-				}
-			}
-			if !rev {
-				require.Equal(t, x, lanesToBits(l, nW), "inverse L=%d", L)
-			}
-		}
-	}
-}
-
-func TestCompactBlocks(t *testing.T) {
-	rng := testRNG(4)
-	for _, s := range []uint{2, 4, 8, 16, 32, 64} {
-		h := s / 2
-		w := []uint64{rng.Uint64(), rng.Uint64(), rng.Uint64()}
-		for i := range w {
-			w[i] &= repMask(s, h)
-		}
-		c := compactBlocks(w, s)
-		per := 64 / int(s) // elements per input word
-		for i := 0; i < 3*per; i++ {
-			want := w[i/per] >> (uint(i%per) * s) & (1<<h - 1)
-			got := c[i/(2*per)] >> (uint(i%(2*per)) * h) & (1<<h - 1)
-			require.Equal(t, want, got, "s=%d element %d", s, i)
-		}
-	}
-	for _, h := range []uint{1, 2, 4, 8, 16, 32} {
-		x := rng.Uint64() & repMask(2*h, h)
-		require.Equal(t, x, expandHalf(compactHalf(x, h), h), "h=%d", h)
-	}
-	// encode/decode round trip with a partial last block
-	for _, seg := range []int{1, 2, 4, 8, 16, 32} {
-		for _, n := range []int{0, 1, 5, 64, 130} {
-			per := 3
-			nb := nBlocks(n, seg)
-			w := make([]uint64, nb*per)
-			e := 64 / seg
-			for i := 0; i < n; i++ {
-				for o := 0; o < per; o++ {
-					w[(i/e)*per+o] |= (rng.Uint64() & (1<<uint(seg) - 1)) << (uint(i%e) * uint(seg))
-				}
-			}
-			st := encodeBlocks(w, n, seg, per)
-			require.Len(t, st, wordsFor(per*n*seg))
-			require.Equal(t, w, decodeBlocks(st, n, seg, per), "seg=%d n=%d", seg, n)
-		}
-	}
 }
 
 // TestCosts measures the rounds and the bytes per element (all three

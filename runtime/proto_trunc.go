@@ -14,10 +14,14 @@ package runtime
 // top bits, ov = a_t ∨ b_t = b_t + a_t·(1 - b_t): a product of a bit U
 // knows and one N and R know, which the injection computes directly. The
 // carry c_m is a comparison on m bits: a window round and a tree over
-// ceil(m/4) windows (padded to a power of two with propagating windows), so
-// the rounds are 2 + ceil(log2(ceil(m/4))): 4 for m = 16, 5 for m = 24, at
-// most log2(k). The result leaves nothing public and carries no rounding
-// error. m = k-1 is computed as -LTZ(x), exact for every x; m = 0 is a copy.
+// W = 2^ceil(log2(ceil(m/4))) windows (the m bits cut evenly: W windows of
+// 4 bits take the most monomials, so the tree depth of 4-bit windows is
+// kept and the windows made as narrow as it allows, 8 windows of 3 bits
+// for m = 24), so the rounds are 2 + log2(W): 4 for m = 16, 5 for m = 24,
+// at most log2(k). Elements of one instruction with different m share the
+// windows of the largest, their bits moved to its top. The result leaves
+// nothing public and carries no rounding error. m = k-1 is computed as
+// -LTZ(x), exact for every x; m = 0 is a copy.
 //
 // IDiv (AIDIV): floor(x / d) exactly for x in [-2^(k-2), 2^(k-2)) and any
 // public d != 0. For d < 0, floor(x/d) = floor(-x/|d|). With D = |d| and an
@@ -40,152 +44,121 @@ func (e *Engine) Trunc(ctx context.Context, x []vm.Share, m []uint) ([]vm.Share,
 	return e.Shr(ctx, x, m)
 }
 
-// lanesBits returns the lane length (a power of two, multiple of 4) of a
-// comparison on m bits.
-func lanesBits(m int) int {
-	nW := (m + 3) / 4
-	p := 1
-	for p < nW {
-		p *= 2
-	}
-	return 4 * p
-}
-
 // Shr implements vm.Engine (ASHR): exactly floor(x / 2^m) for x in
 // [-2^(k-2), 2^(k-2)).
 func (e *Engine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, error) {
-	k := e.k
-	u := mixedU
-	role := e.role(u)
-	// The active elements, flattened: their group's m.
-	L, total := 0, 0
-	for g, s := range x {
-		if ms[g] != 0 {
-			total += s.Len()
-		}
+	lens := shareLens(x)
+	if b := e.parts(totalLen(lens)); len(b) > 2 {
+		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
+			xs, mm := make([]vm.Share, len(runs)), make([]uint, len(runs))
+			for j, r := range runs {
+				xs[j], mm[j] = sliceShare(x[r.g], r.lo, r.hi), ms[r.g]
+			}
+			return c.shr(ctx, xs, mm)
+		})
 	}
-	x0, x1 := make([]u128, 0, total), make([]u128, 0, total)
-	em := make([]uint, 0, total)
+	return e.shr(ctx, x, ms)
+}
+
+func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, error) {
+	uk := uint(e.k)
+	// the active groups (m != 0), flattened
+	var act []vm.Share
+	var em []uint
+	M := 0
 	for g, s := range x {
-		m := int(ms[g])
-		if m == 0 {
+		if ms[g] == 0 || s.Len() == 0 {
 			continue
 		}
-		lb := k
-		if m < k-1 {
-			lb = lanesBits(m)
-		}
-		L = max(L, lb)
-		for i := range s[0].Lo {
-			x0 = append(x0, ringElem(s[0], i))
-			x1 = append(x1, ringElem(s[1], i))
-			em = append(em, uint(m))
-		}
+		act = append(act, s)
+		em = append(em, ms[g])
+		M = max(M, int(ms[g]))
 	}
 	rs := make([]vm.Share, len(x))
-	if L == 0 {
+	if M == 0 {
 		for g, s := range x {
 			rs[g] = vm.Share{vm.CloneVec(s[0]), vm.CloneVec(s[1])}
 		}
 		return rs, nil
 	}
-	n := len(x0)
-	lt := lanesFor(L, true)
-	uk := uint(k)
-	off := u128{1, 0}.shl(uk - 2)
-	lanes := make([]u128, n)
-	val := make([]u128, n) // A' (at U) or B (elsewhere)
-	top := make([]uint64, n)
-	for i := 0; i < n; i++ {
-		v := e.mixedSplitA(u, x0[i], x1[i])
-		m := em[i]
-		if m == uk-1 {
-			top[i] = v.bit(uk - 1)
-			lanes[i] = e.mask(v.shl(1))
+	lens := shareLens(act)
+	x0, x1 := e.flatShares(act)
+	n := x0.Len()
+	mOf := make([]uint8, n) // the shift of every element
+	{
+		off := 0
+		for g, l := range lens {
+			for i := range l {
+				mOf[off+i] = uint8(em[g])
+			}
+			off += l
+		}
+	}
+	segs := segmentsOf(n)
+	call := e.newCall()
+	L := M
+	offset := u128{1, 0}.shl(uk - 2)
+	// The compared values: the low m bits of A' = a + 2^(k-2) (at U) or of
+	// B = b, moved to the top of L bits; for m = k-1 those of a and b.
+	val := func(role, i int) u128 {
+		v := e.splitVal(role, x0, x1, i)
+		m := uint(mOf[i])
+		if m != uk-1 && role == roleU {
+			v = e.mask(v.add(offset))
+		}
+		return v.low(m).shl(uint(L) - m)
+	}
+	var rows []uint64
+	if L <= 64 && uint(L) != uk-1 && uniformM(mOf) { // every m = L
+		m := uint(L)
+		var offLo uint64
+		if uk == 64 {
+			offLo = offset.lo
+		}
+		rows = e.splitRows(segs, x0, x1, L, L, offLo, m, 0)
+	} else {
+		rows = e.buildRows(segs, n, L, L, val)
+	}
+	W := cmpWindows(L)
+	gp, err := e.winRound(ctx, call, segs, rows, L, gpFn(L, W))
+	putBuf(rows)
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.carryTree2(ctx, call, n, W, gp)
+	if err != nil {
+		return nil, err
+	}
+	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
+	nb := segs[2].b1
+	cw := make([]uint64, nb)
+	for s := range 3 {
+		role := e.role(s)
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			cw[b] = mixedWord(role, c, b)
+		}
+		if M != int(uk-1) {
 			continue
 		}
-		if role == roleU {
-			v = e.mask(v.add(off))
-		}
-		val[i] = v
-		s := (4 - m%4) % 4
-		w := v.low(m).shl(s)
-		if role == roleU && m+s < uint(L) {
-			// propagating windows above the m bits
-			ones := u128{^uint64(0), ^uint64(0)}.low(uint(L)).lshr(m + s).shl(m + s)
-			w = u128{w.lo | ones.lo, w.hi | ones.hi}
-		}
-		lanes[i] = w
-	}
-	gp, err := e.windowRound(ctx, u, lt, lanes, fnGP)
-	if err != nil {
-		return nil, err
-	}
-	c, err := e.carryTree(ctx, gp)
-	if err != nil {
-		return nil, err
-	}
-	// Injection: term 0 the carry (or sign) bit, term 1 the wrap product,
-	// U0 U's quotient part.
-	job := &injJob{n: n, J: 2, hasU0: true}
-	job.width = func(i, j int) uint {
-		if j == 0 {
-			return uk
-		}
-		if em[i] == uk-1 {
-			return 1
-		}
-		return em[i]
-	}
-	one := u128{1, 0}
-	if role == roleU {
-		job.u = make([]u128, 2*n)
-		job.u0 = make([]u128, n)
-		for i := 0; i < n; i++ {
-			b := top[i] ^ e.mixedBitAt(u, c, i)
-			job.u[2*i] = u128{b, 0}
-			if m := em[i]; m != uk-1 {
-				job.u[2*i+1] = u128{val[i].bit(uk - 1), 0}
-				job.u0[i] = e.mask(val[i].lshr(m).sub(one.shl(uk - 2 - m)))
+		for i := segs[s].lo; i < segs[s].hi; i++ {
+			if uint(mOf[i]) == uk-1 {
+				cw[i/64] ^= e.splitVal(role, x0, x1, i).bit(uk-1) << (i % 64)
 			}
 		}
-	} else {
-		job.v = make([]u128, 2*n)
-		job.c = make([]u128, n)
-		for i := 0; i < n; i++ {
-			d := u128{top[i] ^ e.mixedBitAt(u, c, i), 0}
-			pm := one.sub(d.add(d)) // 1 - 2d
-			m := em[i]
-			if m == uk-1 {
-				job.v[2*i] = e.mask(pm.neg())
-				job.c[i] = e.mask(d.neg())
-				continue
-			}
-			bt := u128{val[i].bit(uk - 1), 0}
-			w := one.shl(uk - m) // 2^(k-m), 0 mod 2^k never happens (m >= 1)
-			job.v[2*i] = e.mask(pm)
-			job.v[2*i+1] = e.mask(w.mul(one.sub(bt)).neg())
-			job.c[i] = e.mask(val[i].lshr(m).add(d).sub(w.mul(bt)))
-		}
 	}
-	sh, err := e.inject(ctx, u, job)
+	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: cw, mOf: mOf, x0: x0, x1: x1})
 	if err != nil {
 		return nil, err
 	}
-	// Scatter back: groups with m = 0 are copies.
+	res := groupShares(r0, r1, lens)
 	j := 0
 	for g, s := range x {
-		if ms[g] == 0 {
-			rs[g] = vm.Share{vm.CloneVec(s[0]), vm.CloneVec(s[1])}
+		if ms[g] == 0 || s.Len() == 0 {
+			rs[g] = vm.Share{vm.CloneVec(e.norm(s[0])), vm.CloneVec(e.norm(s[1]))}
 			continue
 		}
-		r := e.newA(s.Len())
-		for i := 0; i < s.Len(); i++ {
-			setRingElem(r[0], i, sh[0][j])
-			setRingElem(r[1], i, sh[1][j])
-			j++
-		}
-		rs[g] = r
+		rs[g] = res[j]
+		j++
 	}
 	return rs, nil
 }
@@ -222,8 +195,6 @@ func idivClass(k int, D u128) int {
 // [-2^(k-2), 2^(k-2)) and public d != 0.
 func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share, error) {
 	k, uk := e.k, uint(e.k)
-	u := mixedU
-	role := e.role(u)
 	lens := make([]int, len(x))
 	var x0, x1, dd []u128
 	var neg []bool
@@ -243,16 +214,25 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 		}
 	}
 	n := len(x0)
+	segs := segmentsOf(n)
+	call := e.newCall()
+	split := func(i int) u128 { // a at U, b at N and R
+		switch e.role(segOf(segs, i)) {
+		case roleU:
+			return e.mask(x0[i].add(x1[i]))
+		case roleN:
+			return x1[i]
+		}
+		return x0[i]
+	}
 	one := u128{1, 0}
 	// Round 1: the estimate q~ (zero for large divisors).
-	job := &injJob{n: n, J: 1, hasU0: true}
 	qK := make([]u128, n)
 	for i := range qK {
 		if idivClass(k, dd[i]) == 2 {
 			qK[i] = e.mask(pow2Div(uk, dd[i]))
 		}
 	}
-	job.width = func(i, _ int) uint { return e.ringWidth(qK[i]) }
 	offs := func(i int) u128 {
 		o := one.shl(uk - 2)
 		if neg[i] {
@@ -260,42 +240,52 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 		}
 		return o
 	}
-	if role == roleU {
-		job.u, job.u0 = make([]u128, n), make([]u128, n)
-		for i := 0; i < n; i++ {
-			if idivClass(k, dd[i]) != 2 {
-				continue
+	small := func(i int) bool { return idivClass(k, dd[i]) == 2 }
+	job := &termJob{n: n, J: 1, hasU0: true,
+		width: func(i, _ int) uint { return e.ringWidth(qK[i]) },
+		u: func(i, _ int) u128 {
+			if !small(i) {
+				return u128{}
+			}
+			return u128{e.mask(split(i).add(offs(i))).bit(uk - 1), 0}
+		},
+		u0: func(i int) u128 {
+			if !small(i) {
+				return u128{}
 			}
 			o := offs(i)
-			a := e.mask(e.mixedSplitA(u, x0[i], x1[i]).add(o))
-			qa, _ := a.udivmod(dd[i])
+			qa, _ := e.mask(split(i).add(o)).udivmod(dd[i])
 			qo, _ := o.udivmod(dd[i])
-			job.u[i] = u128{a.bit(uk - 1), 0}
-			job.u0[i] = e.mask(qa.sub(qo))
-		}
-	} else {
-		job.v, job.c = make([]u128, n), make([]u128, n)
-		for i := 0; i < n; i++ {
-			if idivClass(k, dd[i]) != 2 {
-				continue
+			return e.mask(qa.sub(qo))
+		},
+		v: func(i, _ int) u128 {
+			if !small(i) {
+				return u128{}
 			}
-			b := e.mixedSplitA(u, x0[i], x1[i])
-			bt := u128{b.bit(uk - 1), 0}
+			bt := u128{split(i).bit(uk - 1), 0}
+			return e.mask(qK[i].mul(one.sub(bt)).neg())
+		},
+		c: func(i int) u128 {
+			if !small(i) {
+				return u128{}
+			}
+			b := split(i)
 			qb, _ := b.udivmod(dd[i])
-			job.v[i] = e.mask(qK[i].mul(one.sub(bt)).neg())
-			job.c[i] = e.mask(qb.sub(qK[i].mul(bt)))
-		}
+			return e.mask(qb.sub(qK[i].mul(u128{b.bit(uk - 1), 0})))
+		},
 	}
-	q, err := e.inject(ctx, u, job)
+	q0, q1, err := e.injectTerms(ctx, call, segs, job)
 	if err != nil {
 		return nil, err
 	}
-	// R = x - D·q~ and the three comparisons R - D, R, R + D.
+	// R = x - D·q~ and the three comparisons R - D, R, R + D, element-major
+	// (3i + j), in the segments of the elements (so that every comparison
+	// has its element's U).
 	xc := e.x0Comp()
-	c0, c1 := make([]u128, 3*n), make([]u128, 3*n)
+	c0, c1 := vm.NewVec(k, 3*n), vm.NewVec(k, 3*n)
 	for i := 0; i < n; i++ {
-		r0 := e.mask(x0[i].sub(dd[i].mul(q[0][i])))
-		r1 := e.mask(x1[i].sub(dd[i].mul(q[1][i])))
+		r0 := e.mask(x0[i].sub(dd[i].mul(ringElem(q0, i))))
+		r1 := e.mask(x1[i].sub(dd[i].mul(ringElem(q1, i))))
 		for j, sgn := range [3]int{-1, 0, 1} {
 			a, b := r0, r1
 			switch {
@@ -308,10 +298,15 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 			case sgn > 0 && xc == 1:
 				b = e.mask(b.add(dd[i]))
 			}
-			c0[3*i+j], c1[3*i+j] = a, b
+			setRingElem(c0, 3*i+j, a)
+			setRingElem(c1, 3*i+j, b)
 		}
 	}
-	b, err := e.msbMixed(ctx, u, c0, c1)
+	var segs3 [3]segment
+	for s, sg := range segs {
+		segs3[s] = segment{lo: 3 * sg.lo, hi: 3 * sg.hi, b0: 3 * sg.lo / 64, b1: (3*sg.hi + 63) / 64}
+	}
+	sign, err := e.signBits(ctx, call, segs3, c0, c1)
 	if err != nil {
 		return nil, err
 	}
@@ -332,13 +327,16 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 		}
 		return one
 	}
-	corr, err := e.inject(ctx, u, e.bitsJob(u, n, 3, b, coef, konst))
+	bit := func(i, j int) uint64 { return mixedBitsOf(sign, 3*i+j) }
+	corr0, corr1, err := e.injectTerms(ctx, e.newCall(), segs, e.bitsTerms(n, 3, bit, coef, konst))
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < n; i++ {
-		corr[0][i] = e.mask(corr[0][i].add(q[0][i]))
-		corr[1][i] = e.mask(corr[1][i].add(q[1][i]))
-	}
-	return e.toShares(corr, lens), nil
+	vm.AddVec(k, corr0, corr0, q0)
+	vm.AddVec(k, corr1, corr1, q1)
+	return groupShares(corr0, corr1, lens), nil
 }
+
+// lanesBits returns 4 times the windows of a comparison on m bits (the
+// bits of 4-bit windows with the same tree depth).
+func lanesBits(m int) int { return 4 * cmpWindows(m) }

@@ -161,10 +161,6 @@ type bitWriter struct {
 	n uint // bits written
 }
 
-func newBitWriter(bitsTotal int) *bitWriter {
-	return &bitWriter{w: make([]uint64, (bitsTotal+63)/64)}
-}
-
 // put appends the low width bits of v (width in [1, 64]).
 func (b *bitWriter) put(v uint64, width uint) {
 	if width < 64 {
@@ -176,16 +172,6 @@ func (b *bitWriter) put(v uint64, width uint) {
 		b.w[i+1] |= v >> (64 - s)
 	}
 	b.n += width
-}
-
-// put128 appends the low width bits of v (width in [1, 128]).
-func (b *bitWriter) put128(v u128, width uint) {
-	if width <= 64 {
-		b.put(v.lo, width)
-		return
-	}
-	b.put(v.lo, 64)
-	b.put(v.hi, width-64)
 }
 
 // bitReader reads fields back from a stream of words.
@@ -205,14 +191,6 @@ func (b *bitReader) get(width uint) uint64 {
 		v &= 1<<width - 1
 	}
 	return v
-}
-
-func (b *bitReader) get128(width uint) u128 {
-	if width <= 64 {
-		return u128{b.get(width), 0}
-	}
-	lo := b.get(64)
-	return u128{lo, b.get(width - 64)}
 }
 
 // wordsToBytes encodes the first nbytes bytes of the little-endian words w.

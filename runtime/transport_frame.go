@@ -68,7 +68,7 @@ func trReadFrame(r *bufio.Reader, max int) (id SessionID, kind byte, payload []b
 }
 
 func trReadPayload(r io.Reader, n int) ([]byte, error) {
-	buf := make([]byte, min(n, trChunk))
+	buf := getMsgBuf(min(n, trChunk))
 	got := 0
 	for {
 		k, err := io.ReadFull(r, buf[got:])

@@ -411,10 +411,8 @@ output("scalar", sqrt(x[0]) + inv(x[1]))
 		t.Run(fmt.Sprintf("ring%d", ring), func(t *testing.T) {
 			f := compiler.DefaultFracBits(ring)
 			rng := rand.New(rand.NewPCG(11, uint64(ring)))
-			var xs, ys []float64
-			for _, x := range []float64{0, -1, -2.5, 1, 2, 0.5, math.Ldexp(1, -f), 1e6, mathSfixMax(ring, f), -mathSfixMax(ring, f)} {
-				xs = append(xs, x)
-			}
+			var ys []float64
+			xs := []float64{0, -1, -2.5, 1, 2, 0.5, math.Ldexp(1, -f), 1e6, mathSfixMax(ring, f), -mathSfixMax(ring, f)}
 			for len(xs) < 40 {
 				x := mathLogUniform(rng, math.Ldexp(1, -f), mathSfixMax(ring, f))
 				if rng.IntN(4) == 0 {

@@ -147,15 +147,6 @@ const refPrec = 256
 
 func bf(x float64) *big.Float { return new(big.Float).SetPrec(refPrec).SetFloat64(x) }
 
-func fsum(v []float64) float64 {
-	s := bf(0)
-	for _, x := range v {
-		s.Add(s, bf(x))
-	}
-	f, _ := s.Float64()
-	return f
-}
-
 // bigMean and bigDev give the exact mean and the exact sums of products of
 // deviations.
 func bigMean(v []float64) *big.Float {
@@ -410,7 +401,6 @@ func corrScale(x, y, want []float64) float64 {
 }
 
 func scaleData(x, y, want []float64) float64 { return maxAbs(x, want) }
-func scaleXY(x, y, want []float64) float64   { return maxAbs(x, y, want) }
 func scaleWant(x, y, want []float64) float64 { return maxAbs(want) }
 
 // unit is 2^-F for the 128-bit ring's F = 24.

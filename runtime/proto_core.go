@@ -1,0 +1,526 @@
+package runtime
+
+// The bit-sliced window round and the log-depth trees (the boolean part of
+// comparisons, exact truncation and A2B), with the U role rotated over
+// three segments of the elements (proto_slice.go). The window round is the
+// mixed round of proto_mixed.go over GF(2); a block of 64 elements is
+// transposed into words, one per bit position, so that every gate below
+// acts on 64 elements.
+//
+// Trees. After a window round every element holds its windows' generate
+// and propagate bits (G, P), low window first. A level combines adjacent
+// windows,
+//
+//	G = G_hi ⊕ P_hi·G_lo,   P = P_hi·P_lo,
+//
+// with replicated AND gates (a local 3-out-of-3 share plus a zero sharing,
+// sent to the previous party: one round for all gates of a level); the
+// propagate of the lowest window is never needed and not computed. After
+// log2(W) levels one word per block remains: the carry out of 64 elements.
+// The AND tree of an equality test is the same with one AND per pair.
+
+//go:generate go run gen_winfn.go
+
+import (
+	"context"
+	"math/bits"
+
+	"github.com/mpcs/mpcs/vm"
+)
+
+// ---- window functions on bit-sliced rows ----
+
+// winOut is one output of a window round: in window win, ⊕_S A_S·B_{t[S]}
+// over the U-monomials A_S (S ≠ 0) and the N/R-monomials B_T, plus the
+// N/R-only term B_{t[0]}; noTerm marks an absent term.
+type winOut struct {
+	win int
+	t   [16]uint8
+}
+
+// winFn is the function of a window round on L rows: window j covers rows
+// [off[j], off[j]+w[j]) (w[j] <= 4); a block's U message holds, window after
+// window, its monomials S = 1 .. 2^w[j]-1; outputs are per block in order.
+type winFn struct {
+	kind   int // winGP, winEq, winPrefix or winTable
+	L      int
+	off, w []int
+	mono   []int // first monomial word of window j
+	M      int   // monomial words per block
+	outs   []winOut
+}
+
+func newWinFn(L int, widths []int) *winFn {
+	f := &winFn{L: L, w: widths}
+	o := 0
+	for _, w := range widths {
+		f.off = append(f.off, o)
+		f.mono = append(f.mono, f.M)
+		f.M += 1<<w - 1
+		o += w
+	}
+	if o != L {
+		panic("window widths do not cover the rows")
+	}
+	return f
+}
+
+// Kinds of window functions: the carry function of gpFn, the equality
+// function of eqFn (both evaluated by the generated code of
+// proto_winfn.go), or any other (by the tables).
+const (
+	winTable = iota
+	winGP
+	winEq
+	winPrefix // prefixFn (A2B)
+)
+
+// evenWidths cuts L rows into W windows of widths differing by at most one
+// (the wider ones on top).
+func evenWidths(L, W int) []int {
+	w := make([]int, W)
+	for j := range w {
+		w[j] = L / W
+		if j >= W-L%W {
+			w[j]++
+		}
+	}
+	return w
+}
+
+// cmpWindows returns the number of windows (a power of two) of a
+// comparison on m bits: the rounds of its tree, log2 of it, are those of
+// 4-bit windows.
+func cmpWindows(m int) int {
+	W := 1
+	for 4*W < m {
+		W *= 2
+	}
+	return W
+}
+
+// gpFn is the carry function on L rows in W windows: per block G_0, then
+// G_j, P_j for j = 1 .. W-1 (the propagate of the lowest window is never
+// needed).
+func gpFn(L, W int) *winFn {
+	f := newWinFn(L, evenWidths(L, W))
+	f.kind = winGP
+	for j, w := range f.w {
+		f.outs = append(f.outs, winOut{j, gTerms(w - 1)})
+		if j > 0 {
+			f.outs = append(f.outs, winOut{j, pTerms(w - 1)})
+		}
+	}
+	return f
+}
+
+// eqFn is the all-bits-differ function ∏ (a_i ⊕ b_i) of every window (with
+// b the complement of the value to compare, it tests equality).
+func eqFn(L, W int) *winFn {
+	f := newWinFn(L, evenWidths(L, W))
+	f.kind = winEq
+	for j, w := range f.w {
+		f.outs = append(f.outs, winOut{j, pTerms(w - 1)})
+	}
+	return f
+}
+
+// monoWords sets m[S-1] = ∏_{i∈S} rows[off+i] for S = 1 .. 2^w-1.
+func monoWords(m []uint64, rows []uint64, w int) {
+	var t [16]uint64
+	t[0] = ^uint64(0)
+	for s := 1; s < 1<<w; s++ {
+		t[s] = t[s&(s-1)] & rows[bits.TrailingZeros8(uint8(s))]
+	}
+	copy(m, t[1:1<<w])
+}
+
+// evalBlock computes the outputs of one block: out[o] = ⊕_S ev[S]·B_{t[S]}
+// (+ B_{t[0]} if withConst), with ev the block's U-side words (masks or
+// masked monomials) and rows the block's N/R rows.
+func (f *winFn) evalBlock(out, ev, rows []uint64, withConst bool) {
+	if f.kind == winPrefix {
+		// The prefixes of bits 0..t of a window are the functions of the
+		// window of its low t+1 bits, whose monomials come first.
+		for j := range f.w {
+			e, r, o := ev[f.mono[j]:], rows[f.off[j]:], out[11*j:]
+			o[0], o[4] = evalG1P1(e, r, withConst)
+			o[1], o[5] = evalG2P2(e, r, withConst)
+			o[2], o[6] = evalG3P3(e, r, withConst)
+			o[3], o[7] = evalG4P4(e, r, withConst)
+			for t := 1; t < 4; t++ {
+				x := e[1<<t-1]
+				if withConst {
+					x ^= r[t]
+				}
+				o[7+t] = x
+			}
+		}
+		return
+	}
+	if f.kind != winTable {
+		for j, w := range f.w {
+			e, r := ev[f.mono[j]:], rows[f.off[j]:]
+			var g, p uint64
+			switch w {
+			case 4:
+				g, p = evalG4P4(e, r, withConst)
+			case 3:
+				g, p = evalG3P3(e, r, withConst)
+			case 2:
+				g, p = evalG2P2(e, r, withConst)
+			default:
+				g, p = evalG1P1(e, r, withConst)
+			}
+			switch {
+			case f.kind == winEq:
+				out[j] = p
+			case j == 0:
+				out[0] = g
+			default:
+				out[2*j-1], out[2*j] = g, p
+			}
+		}
+		return
+	}
+	f.evalTable(out, ev, rows, withConst)
+}
+
+// evalTable is evalBlock by the term tables.
+func (f *winFn) evalTable(out, ev, rows []uint64, withConst bool) {
+	var bm [16]uint64
+	cur := -1
+	for o := range f.outs {
+		wo := &f.outs[o]
+		j := wo.win
+		w := f.w[j]
+		if j != cur {
+			cur = j
+			r := rows[f.off[j]:]
+			bm[0] = ^uint64(0)
+			for s := 1; s < 1<<w; s++ {
+				bm[s] = bm[s&(s-1)] & r[bits.TrailingZeros8(uint8(s))]
+			}
+		}
+		t := &wo.t
+		var y uint64
+		if withConst && t[0] != noTerm {
+			y = bm[t[0]&15]
+		}
+		e := ev[f.mono[j]:]
+		for s := 1; s < 1<<w; s++ {
+			if tt := t[s]; tt != noTerm {
+				y ^= e[s-1] & bm[tt&15]
+			}
+		}
+		out[o] = y
+	}
+}
+
+// ---- the window round ----
+
+// Numbered-stream purposes of one invocation (prg.go): a mixed round of
+// segment s uses sub ids base + 8s + i.
+const (
+	subWin  = 0      // the window round
+	subInj  = 32     // the injection
+	subTree = 1 << 8 // tree level l: subTree + l
+)
+
+// winBatch is how many blocks a window round processes at a time.
+const winBatch = 16
+
+// winRound evaluates f in one round on every block: rows holds, for every
+// block of the whole vector, this party's rows (a in the segments where it
+// is U, b elsewhere), L words per block (L >= f.L). It returns this party's
+// replicated shares of the outputs, len(f.outs) words per block.
+func (e *Engine) winRound(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L int, f *winFn) ([2][]uint64, error) {
+	M, nOut := f.M, len(f.outs)
+	nb := segs[2].b1
+	var res [2][]uint64
+	res[0], res[1] = getBuf(nb*nOut), getBuf(nb*nOut)
+	me := e.me
+	sid := func(s, i int) uint32 { return uint32(subWin + 8*s + i) }
+	e.beginRound()
+
+	// U in segment me: masked monomials to both others.
+	sU := segs[me]
+	nbU := sU.blocks()
+	toN, toR := newOutWords(nbU*M), newOutWords(nbU*M)
+	{
+		kRU, kUN := e.prev, e.next
+		sigma, tau := kRU.stream(call, sid(me, 0)), kUN.stream(call, sid(me, 0))
+		mono := getBuf(winBatch * M)
+		defer putBuf(mono)
+		for b := 0; b < nbU; b += winBatch {
+			bn := min(winBatch, nbU-b)
+			for i := range bn {
+				r := rows[(sU.b0+b+i)*L:]
+				m := mono[i*M:]
+				for j, w := range f.w {
+					monoWords(m[f.mono[j]:], r[f.off[j]:], w)
+				}
+			}
+			sigma.xorWords(toN.w[b*M:(b+bn)*M], mono[:bn*M])
+			tau.xorWords(toR.w[b*M:(b+bn)*M], mono[:bn*M])
+		}
+		kRU.stream(call, sid(me, 1)).words(res[0][sU.b0*nOut : sU.b1*nOut]) // y_U = ρ_U
+		kUN.stream(call, sid(me, 1)).words(res[1][sU.b0*nOut : sU.b1*nOut]) // y_N = ρ_N
+	}
+	uBytes := func(s segment) int { return blockBytes(s.blocks(), M, s.tailLanes()) }
+	oBytes := func(s segment) int { return blockBytes(s.blocks(), nOut, s.tailLanes()) }
+	if err := e.send(Next(me), packedBlocks(&toN, nbU, M, sU.tailLanes())); err != nil {
+		return res, err
+	}
+	if err := e.send(Prev(me), packedBlocks(&toR, nbU, M, sU.tailLanes())); err != nil {
+		return res, err
+	}
+
+	// N in segment me-1 (U = prev, R = next) and R in segment me+1 (U =
+	// next, N = prev): the correction B = Σ mask·B_T + ρ to the other.
+	sN, sR := segs[Prev(me)], segs[Next(me)]
+	corr := func(s segment, key *pairPRG, rhoComp int) outWords {
+		nbS := s.blocks()
+		out := newOutWords(nbS * nOut)
+		mask := getBuf(winBatch * M)
+		defer putBuf(mask)
+		mk := key.stream(call, sid(segIndex(s, segs), 0))
+		rho := res[rhoComp][s.b0*nOut : s.b1*nOut]
+		key.stream(call, sid(segIndex(s, segs), 1)).words(rho)
+		for b := 0; b < nbS; b += winBatch {
+			bn := min(winBatch, nbS-b)
+			mk.words(mask[:bn*M])
+			for i := range bn {
+				o := out.w[(b+i)*nOut : (b+i+1)*nOut]
+				f.evalBlock(o, mask[i*M:], rows[(s.b0+b+i)*L:], false)
+				xorWords(o, rho[(b+i)*nOut:])
+			}
+		}
+		return out
+	}
+	bN := corr(sN, e.prev, 0) // key with U = prev: k_UN; y_N = ρ_N is N's component 0
+	if err := e.send(Next(me), packedBlocks(&bN, sN.blocks(), nOut, sN.tailLanes())); err != nil {
+		return res, err
+	}
+	bR := corr(sR, e.next, 1) // key with U = next: k_RU; y_U = ρ_U is R's component 1
+	if err := e.send(Prev(me), packedBlocks(&bR, sR.blocks(), nOut, sR.tailLanes())); err != nil {
+		return res, err
+	}
+
+	// Receive: from prev the masked monomials of segment me-1, then B_N of
+	// segment me+1; from next the masked monomials of segment me+1, then
+	// B_R of segment me-1.
+	eN, err := e.recv(ctx, Prev(me), uBytes(sN))
+	if err != nil {
+		return res, err
+	}
+	eR, err := e.recv(ctx, Next(me), uBytes(sR))
+	if err != nil {
+		return res, err
+	}
+	fromN, err := e.recv(ctx, Prev(me), oBytes(sR))
+	if err != nil {
+		return res, err
+	}
+	fromR, err := e.recv(ctx, Next(me), oBytes(sN))
+	if err != nil {
+		return res, err
+	}
+	// y_R = Σ e·B + B_T0 ⊕ B_other ⊕ ρ_own
+	final := func(s segment, ev, other []byte, rhoComp, outComp int) {
+		nbS := s.blocks()
+		evw := blockWords(ev, nbS, M, s.tailLanes())
+		ow := blockWords(other, nbS, nOut, s.tailLanes())
+		rho := res[rhoComp][s.b0*nOut : s.b1*nOut]
+		y := res[outComp][s.b0*nOut : s.b1*nOut]
+		for b := range nbS {
+			o := y[b*nOut : (b+1)*nOut]
+			f.evalBlock(o, evw[b*M:], rows[(s.b0+b)*L:], true)
+			xorWords(o, rho[b*nOut:])
+			xorWords(o, ow[b*nOut:])
+		}
+	}
+	final(sN, eN, fromR, 0, 1) // N: (y_N, y_R)
+	final(sR, eR, fromN, 1, 0) // R: (y_R, y_U)
+	for _, m := range [][]byte{eN, eR, fromN, fromR} {
+		releaseMsg(m)
+	}
+	return res, nil
+}
+
+// segIndex returns which of segs s is.
+func segIndex(s segment, segs [3]segment) int {
+	for i := range segs {
+		if segs[i] == s {
+			return i
+		}
+	}
+	panic("segment not found")
+}
+
+// packedBlocks returns the wire bytes of the block vector o (nb blocks of
+// per words, the last with r elements), packing its tail in place.
+func packedBlocks(o *outWords, nb, per, r int) []byte {
+	n := blockBytes(nb, per, r)
+	if nb == 0 {
+		return nil
+	}
+	if r == 64 {
+		return o.bytes(n)
+	}
+	full := per * (nb - 1)
+	tail := append([]uint64(nil), o.w[full:full+per]...)
+	b := o.bytes(8 * len(o.w))
+	putBlocks(b[8*full:], tail, 1, per, r)
+	return b[:n]
+}
+
+// ---- AND rounds and trees ----
+
+// andRound completes local AND terms: z holds this party's
+// x_i·y_i ⊕ x_i·y_{i+1} ⊕ x_{i+1}·y_i for nb blocks of per words; it adds
+// the zero sharing of stream sub, sends z to the previous party and returns
+// (z, z_next). n is the number of elements (the last block's lanes).
+func (e *Engine) andRound(ctx context.Context, call uint64, sub uint32, n, per int, z outWords) ([2][]uint64, error) {
+	nb := (n + 63) / 64
+	w := z.w[:nb*per]
+	e.next.stream(call, sub).xorWords(w, w)
+	e.prev.stream(call, sub).xorWords(w, w)
+	own := getBuf(nb * per)
+	copy(own, w)
+	e.beginRound()
+	if err := e.send(Prev(e.me), packedBlocks(&z, nb, per, lanesOf(n))); err != nil {
+		return [2][]uint64{}, err
+	}
+	msg, err := e.recv(ctx, Next(e.me), blockBytes(nb, per, lanesOf(n)))
+	if err != nil {
+		return [2][]uint64{}, err
+	}
+	next := getBuf(nb * per)
+	getBlocks(next, msg, nb, per, lanesOf(n))
+	releaseMsg(msg)
+	return [2][]uint64{own, next}, nil
+}
+
+// crossAnd is the local part of a replicated AND.
+func crossAnd(x0, x1, y0, y1 uint64) uint64 { return x0&(y0^y1) ^ x1&y0 }
+
+// carryTree2 reduces the (G, P) outputs of gpFn over W windows (per block
+// G_0, G_1, P_1, ...) to the carry out: one word per block (replicated). It
+// owns gp (returns its buffers to the pool).
+func (e *Engine) carryTree2(ctx context.Context, call uint64, n, W int, gp [2][]uint64) ([2][]uint64, error) {
+	nb := (n + 63) / 64
+	per := 2*W - 1
+	gi := func(j int) int { // index of G_j
+		if j == 0 {
+			return 0
+		}
+		return 2*j - 1
+	}
+	for level := 0; W > 1; level++ {
+		W2 := W / 2
+		per2 := 2*W2 - 1
+		z := newOutWords(nb * per2)
+		for b := range nb {
+			g0, g1 := gp[0][b*per:], gp[1][b*per:]
+			o := z.w[b*per2:]
+			for i := range W2 {
+				hi, lo := 2*i+1, 2*i
+				ph := 2 * hi
+				o[gi(i)] = crossAnd(g0[ph], g1[ph], g0[gi(lo)], g1[gi(lo)])
+				if i > 0 {
+					o[2*i] = crossAnd(g0[ph], g1[ph], g0[2*lo], g1[2*lo])
+				}
+			}
+		}
+		zz, err := e.andRound(ctx, call, uint32(subTree+level), n, per2, z)
+		if err != nil {
+			return zz, err
+		}
+		for c := range 2 {
+			for b := range nb {
+				g := gp[c][b*per:]
+				o := zz[c][b*per2:]
+				for i := range W2 {
+					o[gi(i)] ^= g[gi(2*i+1)]
+				}
+			}
+			putBuf(gp[c])
+		}
+		gp, W, per = zz, W2, per2
+	}
+	return gp, nil
+}
+
+// andTree2 reduces W outputs per block to their AND: one word per block. It
+// owns v.
+func (e *Engine) andTree2(ctx context.Context, call uint64, n, W int, v [2][]uint64) ([2][]uint64, error) {
+	nb := (n + 63) / 64
+	for level := 0; W > 1; level++ {
+		W2 := W / 2
+		z := newOutWords(nb * W2)
+		for b := range nb {
+			a0, a1 := v[0][b*W:], v[1][b*W:]
+			o := z.w[b*W2:]
+			for i := range W2 {
+				o[i] = crossAnd(a0[2*i+1], a1[2*i+1], a0[2*i], a1[2*i])
+			}
+		}
+		zz, err := e.andRound(ctx, call, uint32(subTree+level), n, W2, z)
+		if err != nil {
+			return zz, err
+		}
+		putBuf(v[0])
+		putBuf(v[1])
+		v, W = zz, W2
+	}
+	return v, nil
+}
+
+// ---- flat operands and results ----
+
+// flatShares returns the two components of the concatenation of xs (ring
+// k): the operands themselves when there is one group.
+func (e *Engine) flatShares(xs []vm.Share) (x0, x1 vm.Vec) {
+	if len(xs) == 1 {
+		return e.norm(xs[0][0]), e.norm(xs[0][1])
+	}
+	n := 0
+	for _, s := range xs {
+		n += s.Len()
+	}
+	x0, x1 = vm.NewVec(e.k, n), vm.NewVec(e.k, n)
+	off := 0
+	for _, s := range xs {
+		m := s.Len()
+		for c, dst := range [2]vm.Vec{x0, x1} {
+			src := e.norm(s[c])
+			copy(dst.Lo[off:], src.Lo)
+			if dst.Hi != nil {
+				copy(dst.Hi[off:], src.Hi)
+			}
+		}
+		off += m
+	}
+	return x0, x1
+}
+
+// groupShares cuts flat result components into per-group shares of the
+// given lengths (views of r0 and r1).
+func groupShares(r0, r1 vm.Vec, lens []int) []vm.Share {
+	rs := make([]vm.Share, len(lens))
+	off := 0
+	for g, n := range lens {
+		rs[g] = vm.Share{subVec(r0, off, off+n), subVec(r1, off, off+n)}
+		off += n
+	}
+	return rs
+}
+
+func subVec(v vm.Vec, lo, hi int) vm.Vec {
+	r := vm.Vec{Lo: v.Lo[lo:hi:hi]}
+	if v.Hi != nil {
+		r.Hi = v.Hi[lo:hi:hi]
+	}
+	return r
+}
