@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/mpcs/mpcs/lang"
@@ -36,7 +37,7 @@ func (c *compiler) argSpec(name string, args []arg, pos lang.Pos, minN, maxN int
 		case maxN < 0:
 			want = "at least " + plural(minN, "argument")
 		default:
-			want = itoa(minN) + " to " + plural(maxN, "argument")
+			want = strconv.Itoa(minN) + " to " + plural(maxN, "argument")
 		}
 		c.errorf(pos, "", "%s() takes %s but %d were given", name, want, len(posArgs))
 		return nil, nil, false
@@ -44,13 +45,11 @@ func (c *compiler) argSpec(name string, args []arg, pos lang.Pos, minN, maxN int
 	return posArgs, named, true
 }
 
-func itoa(n int) string { return big.NewInt(int64(n)).String() }
-
 func plural(n int, w string) string {
 	if n == 1 {
 		return "1 " + w
 	}
-	return itoa(n) + " " + w + "s"
+	return strconv.Itoa(n) + " " + w + "s"
 }
 
 // nameArg takes a compile-time string argument.

@@ -263,7 +263,7 @@ func (c *compiler) listComp(e *env, x *lang.ListComp) Value {
 	c.b.capture(func() {
 		h.init(e)
 		ce := e.clone()
-		c.assign(ce, x.Target, h.bind0(ce))
+		c.assign(ce, x.Target, h.elem(ce))
 		elemT = c.expr(ce, x.Elem).T
 	})
 	c.mute--
@@ -301,7 +301,7 @@ func (c *compiler) listComp(e *env, x *lang.ListComp) Value {
 		next: h.next,
 		body: func(e *env) {
 			ce := e.clone()
-			c.assign(ce, x.Target, h.bind0(ce))
+			c.assign(ce, x.Target, h.elem(ce))
 			el := c.expr(ce, x.Elem)
 			if el.ok() {
 				c.setPos(x.P)

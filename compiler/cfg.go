@@ -13,12 +13,13 @@ type cfg struct {
 
 func isJump(op vm.Opcode) bool { return op == vm.JMP || op == vm.JZ || op == vm.JNZ }
 
-func buildCFG(code []*inst) *cfg {
-	g := &cfg{}
+// blockRanges splits code into basic blocks [start, end): a block starts at
+// a label and ends after a jump. Empty code is one empty block.
+func blockRanges(code []*inst) (starts, ends []int) {
 	start := 0
 	cut := func(end int) {
-		g.start = append(g.start, start)
-		g.end = append(g.end, end)
+		starts = append(starts, start)
+		ends = append(ends, end)
 		start = end
 	}
 	for i, in := range code {
@@ -29,9 +30,15 @@ func buildCFG(code []*inst) *cfg {
 			cut(i + 1)
 		}
 	}
-	if start < len(code) || len(g.start) == 0 {
+	if start < len(code) || len(starts) == 0 {
 		cut(len(code))
 	}
+	return starts, ends
+}
+
+func buildCFG(code []*inst) *cfg {
+	g := &cfg{}
+	g.start, g.end = blockRanges(code)
 	n := len(g.start)
 	labelBlock := map[int]int{}
 	for b := 0; b < n; b++ {

@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"math/big"
 	"sort"
 
 	"github.com/mpcs/mpcs/lang"
@@ -322,15 +321,7 @@ func (c *compiler) condition(e *env, x lang.Expr, what, hint string) (Value, boo
 		c.errorf(x.Position(), "", "the condition of %s must be a bool, not %s", what, v.T)
 		return v, false
 	}
-	return c.truth(v, x.Position()), true
-}
-
-// truth turns a public scalar into a bool (nonzero is true).
-func (c *compiler) truth(v Value, pos lang.Pos) Value {
-	if v.T.K == KBool {
-		return v
-	}
-	return c.compare("!=", v, c.constOf(v.T.K, big.NewInt(0)), pos)
+	return c.boolOf(v, x.Position()), true
 }
 
 const hintSecretIf = "a secret cannot decide control flow; compute both sides and select with where(c, a, b)"

@@ -242,7 +242,7 @@ func (c *compiler) toSbits(v Value, pos lang.Pos) Value {
 	case !v.T.K.Secret():
 		return c.op(vm.PTOB, t, v.Len, c.reg(v))
 	}
-	return c.opGroup(vm.A2B, t, v.Len, c.reg(v), 0)
+	return c.op(vm.A2B, t, v.Len, c.reg(v), 0)
 }
 
 // op emits a one-result instruction and returns its value.
@@ -250,11 +250,6 @@ func (c *compiler) op(o vm.Opcode, t Type, length int, args ...int) Value {
 	r := c.b.newReg(t.K.class())
 	c.b.emit(o, append([]int{r}, args...)...)
 	return Value{T: t, R: r, Len: length}
-}
-
-// opGroup is op for interactive instructions (one group).
-func (c *compiler) opGroup(o vm.Opcode, t Type, length int, args ...int) Value {
-	return c.op(o, t, length, args...)
 }
 
 // lenOf merges the length classes of two operands of an elementwise op,
@@ -968,12 +963,8 @@ func (c *compiler) indexValue(v, i Value, pos lang.Pos) Value {
 			c.errorf(pos, "", "indexing a tuple or a list of %s needs a constant index", v.T)
 			return invalid
 		}
-		n := i.C.Int64()
-		if n < 0 {
-			n += int64(len(items))
-		}
-		if n < 0 || n >= int64(len(items)) {
-			c.errorf(pos, "", "index %s out of range for length %d", i.C, len(items))
+		n, ok := c.constIndex(i.C, len(items), pos)
+		if !ok {
 			return invalid
 		}
 		return items[n]
@@ -981,17 +972,27 @@ func (c *compiler) indexValue(v, i Value, pos lang.Pos) Value {
 		c.errorf(pos, "", "cannot index a scalar %s", v.T)
 		return invalid
 	case v.CV != nil && i.C != nil:
-		n := i.C.Int64()
-		if n < 0 {
-			n += int64(len(v.CV))
-		}
-		if n < 0 || n >= int64(len(v.CV)) {
-			c.errorf(pos, "", "index %s out of range for length %d", i.C, len(v.CV))
+		n, ok := c.constIndex(i.C, len(v.CV), pos)
+		if !ok {
 			return invalid
 		}
 		return c.constOf(v.T.K, v.CV[n])
 	}
 	return c.index(v, i, pos)
+}
+
+// constIndex resolves a constant index into a sequence of length n
+// (negative from the end), reporting one out of range.
+func (c *compiler) constIndex(i *big.Int, n int, pos lang.Pos) (int, bool) {
+	j := i.Int64()
+	if j < 0 {
+		j += int64(n)
+	}
+	if !i.IsInt64() || j < 0 || j >= int64(n) {
+		c.errorf(pos, "", "index %s out of range for length %d", i, n)
+		return 0, false
+	}
+	return int(j), true
 }
 
 func (c *compiler) index(v, i Value, pos lang.Pos) Value {

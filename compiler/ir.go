@@ -128,29 +128,16 @@ func (b *builder) capture(f func()) []*inst {
 // splice appends previously captured instructions.
 func (b *builder) splice(insts []*inst) { *b.code = append(*b.code, insts...) }
 
-// ringValue reduces x modulo 2^k into lo/hi words.
-func (b *builder) ringValue(x *big.Int) (lo, hi uint64) {
-	m := new(big.Int).Lsh(big.NewInt(1), uint(b.ring))
-	v := new(big.Int).Mod(x, m)
-	lo = new(big.Int).And(v, new(big.Int).SetUint64(^uint64(0))).Uint64()
-	hi = new(big.Int).Rsh(v, 64).Uint64()
-	return
-}
-
 // constant returns the pool index of a constant vector.
 func (b *builder) constant(xs []*big.Int) int {
-	v := vm.Vec{Lo: make([]uint64, len(xs))}
-	if b.ring == 128 {
-		v.Hi = make([]uint64, len(xs))
-	}
+	v := vm.NewVec(b.ring, len(xs))
 	var key strings.Builder
 	for i, x := range xs {
-		lo, hi := b.ringValue(x)
-		v.Lo[i] = lo
+		vm.SetElemBig(b.ring, v, i, x)
+		fmt.Fprintf(&key, "%x,", v.Lo[i])
 		if v.Hi != nil {
-			v.Hi[i] = hi
+			fmt.Fprintf(&key, "%x,", v.Hi[i])
 		}
-		fmt.Fprintf(&key, "%x.%x,", lo, hi)
 	}
 	if i, ok := b.constIdx[key.String()]; ok {
 		return i

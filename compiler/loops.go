@@ -351,22 +351,21 @@ func (c *compiler) forStmt(e *env, s *lang.For) {
 	collectLocals(s.Body, assigned)
 	collectLocals([]lang.Stmt{&lang.Assign{Targets: []lang.Expr{s.Target}}}, assigned)
 	h := c.counterLoop(it, s.P)
-	h.bind = func(e *env) { c.assign(e, s.Target, h.bind0(e)) }
 	c.runtimeLoop(e, s.P, assigned, loopHooks{
-		init: h.init, test: h.test, bind: h.bind, next: h.next,
+		init: h.init, test: h.test, next: h.next,
+		bind: func(e *env) { c.assign(e, s.Target, h.elem(e)) },
 		body: func(e *env) { c.block(e, s.Body) },
 	})
 }
 
 // counter is a runtime loop over an iteration with a hidden counter k.
 type counter struct {
-	init  func(e *env)
-	test  func(e *env) int
-	next  func(e *env)
-	bind  func(e *env)
-	bind0 func(e *env) Value // the current element
-	k     Value
-	n     Value
+	init func(e *env)
+	test func(e *env) int
+	next func(e *env)
+	elem func(e *env) Value // the current element
+	k    Value
+	n    Value
 }
 
 func (c *compiler) counterLoop(it iteration, pos lang.Pos) *counter {
@@ -409,7 +408,7 @@ func (c *compiler) counterLoop(it iteration, pos lang.Pos) *counter {
 	h.test = func(e *env) int {
 		return c.reg(c.compare("<", h.k, h.n, pos))
 	}
-	h.bind0 = func(e *env) Value {
+	h.elem = func(e *env) Value {
 		c.setPos(pos)
 		if it.isRange {
 			return c.arith("+", it.start, c.arith("*", h.k, it.step, pos), pos)

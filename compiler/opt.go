@@ -17,23 +17,12 @@ func optimize(code []*inst, b *builder) []*inst {
 	return code
 }
 
-// blocks splits code into basic blocks: a block starts at a label and ends
-// after a jump.
+// blocks returns the basic blocks of code as slices (see blockRanges).
 func blocks(code []*inst) [][]*inst {
-	var out [][]*inst
-	start := 0
-	for i, in := range code {
-		if in.op == opLabel && i > start {
-			out = append(out, code[start:i])
-			start = i
-		}
-		if in.op == vm.JMP || in.op == vm.JZ || in.op == vm.JNZ {
-			out = append(out, code[start:i+1])
-			start = i + 1
-		}
-	}
-	if start < len(code) {
-		out = append(out, code[start:])
+	starts, ends := blockRanges(code)
+	out := make([][]*inst, len(starts))
+	for i := range starts {
+		out[i] = code[starts[i]:ends[i]]
 	}
 	return out
 }
@@ -122,16 +111,14 @@ func cse(code []*inst, b *builder) []*inst {
 		walk(0, map[string][]int{})
 	}
 	// unreachable blocks still need their operands renamed
-	for idx, in := range code {
-		ops := in.operands()
-		for i, a := range ops {
+	for _, in := range code {
+		for i, a := range in.operands() {
 			if isReg(a.Kind) && a.Mode != vm.Def && in.args[i] >= 0 {
 				if r, ok := rename[in.args[i]]; ok {
 					in.args[i] = r
 				}
 			}
 		}
-		_ = idx
 	}
 	out := code[:0:0]
 	for idx, in := range code {

@@ -13,46 +13,13 @@ import (
 // the last time by the same instruction (the VM reads all operands first),
 // which makes SETIDX and elementwise updates in place.
 func allocate(code []*inst, nregs int, class []vm.Class) (assign []int, counts [vm.NumClasses]uint32) {
-	// basic blocks as index ranges, and successors
+	g := buildCFG(code)
 	type block struct{ start, end int } // [start, end)
-	var blks []block
-	labelBlock := map[int]int{}
-	start := 0
-	for i, in := range code {
-		if in.op == opLabel && i > start {
-			blks = append(blks, block{start, i})
-			start = i
-		}
-		if in.op == vm.JMP || in.op == vm.JZ || in.op == vm.JNZ {
-			blks = append(blks, block{start, i + 1})
-			start = i + 1
-		}
+	blks := make([]block, len(g.start))
+	for i := range blks {
+		blks[i] = block{g.start[i], g.end[i]}
 	}
-	if start < len(code) {
-		blks = append(blks, block{start, len(code)})
-	}
-	for bi, b := range blks {
-		for i := b.start; i < b.end && code[i].op == opLabel; i++ {
-			labelBlock[code[i].args[0]] = bi
-		}
-	}
-	succ := make([][]int, len(blks))
-	for bi, b := range blks {
-		last := code[b.end-1]
-		switch last.op {
-		case vm.JMP:
-			succ[bi] = []int{labelBlock[last.args[0]]}
-		case vm.JZ, vm.JNZ:
-			succ[bi] = []int{labelBlock[last.args[1]]}
-			if bi+1 < len(blks) {
-				succ[bi] = append(succ[bi], bi+1)
-			}
-		default:
-			if bi+1 < len(blks) {
-				succ[bi] = []int{bi + 1}
-			}
-		}
-	}
+	succ := g.succ
 	// use/def per block, then live-in/live-out to a fixpoint
 	use := make([]map[int]bool, len(blks))
 	def := make([]map[int]bool, len(blks))

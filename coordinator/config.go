@@ -3,7 +3,6 @@ package coordinator
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/mpcs/mpcs/runtime"
 	"github.com/mpcs/mpcs/runtime/partyapi"
 )
 
@@ -281,7 +281,7 @@ func (c *Config) Validate() error {
 		}
 		p.ProviderURL = strings.TrimRight(p.ProviderURL, "/")
 		if p.Cert != "" {
-			fp, err := certFingerprint(c.path(p.Cert))
+			fp, err := runtime.CertFingerprint(c.path(p.Cert))
 			if err != nil {
 				return fmt.Errorf("party %d: %w", p.ID, err)
 			}
@@ -379,26 +379,6 @@ func validateDataset(name string, cols []partyapi.Column, notaryKeys []string, m
 		return errors.New("min_rows must be at least 1")
 	}
 	return nil
-}
-
-// certFingerprint is the hex SHA-256 of the DER of the first certificate
-// in a PEM file.
-func certFingerprint(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			return "", fmt.Errorf("%s: no PEM CERTIFICATE block", path)
-		}
-		if block.Type == "CERTIFICATE" {
-			sum := sha256.Sum256(block.Bytes)
-			return hex.EncodeToString(sum[:]), nil
-		}
-	}
 }
 
 // GenerateSigningKey writes a new Ed25519 key to path (PEM PKCS #8, mode

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mpcs/mpcs/compiler"
 	"github.com/mpcs/mpcs/coordinator/api"
+	"github.com/mpcs/mpcs/coordinator/client"
 	"github.com/mpcs/mpcs/runtime/partyapi"
 	"github.com/mpcs/mpcs/vm"
 )
@@ -104,7 +105,7 @@ func TestDatasets(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	_, err = e.anon.Dataset(bg, "nope")
-	var apiErr *APIError
+	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusNotFound, apiErr.Status)
 
@@ -476,7 +477,7 @@ func TestPrograms(t *testing.T) {
 	e := newEnv(t, nil)
 	b, hash := devcon(t)
 	_, err := e.an.UploadProgram(bg, b)
-	var ae *APIError
+	var ae *client.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusForbidden, ae.Status)
 
@@ -516,16 +517,12 @@ func TestQueries(t *testing.T) {
 	e := newEnv(t, nil)
 	e.dataset("devcon", 3)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
-	for _, p := range e.parties {
-		p.allowProgram(hash)
-	}
+	e.allow(b, hash)
 	q := api.CreateQuery{Dataset: "devcon", ProgramHash: hash}
 
 	// No analyst key.
-	_, err = e.anon.CreateQuery(bg, q, 0)
-	var ae *APIError
+	_, err := e.anon.CreateQuery(bg, q, 0)
+	var ae *client.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusUnauthorized, ae.Status)
 
@@ -536,8 +533,8 @@ func TestQueries(t *testing.T) {
 	_, err = e.an.CreateQuery(bg, q, 0)
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusConflict, ae.Status)
-	assert.Contains(t, ae.Msg, "not enough rows")
-	assert.Contains(t, ae.Msg, "2 admitted rows")
+	assert.Contains(t, ae.Message, "not enough rows")
+	assert.Contains(t, ae.Message, "2 admitted rows")
 
 	e.provide("devcon", "c")
 	e.admit()
@@ -580,7 +577,7 @@ func TestQueries(t *testing.T) {
 	_, err = e.an.CreateQuery(bg, api.CreateQuery{Dataset: "devcon", ProgramHash: strings.Repeat("ab", 32)}, 0)
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusNotFound, ae.Status)
-	assert.Contains(t, ae.Msg, "unknown program")
+	assert.Contains(t, ae.Message, "unknown program")
 	// Not a hash; unknown dataset; unknown parameter; malformed JSON.
 	_, err = e.an.CreateQuery(bg, api.CreateQuery{Dataset: "devcon", ProgramHash: "xyz"}, 0)
 	require.ErrorAs(t, err, &ae)
@@ -591,7 +588,7 @@ func TestQueries(t *testing.T) {
 	_, err = e.an.CreateQuery(bg, api.CreateQuery{Dataset: "devcon", ProgramHash: hash, Params: map[string]string{"k": "1"}}, 0)
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusBadRequest, ae.Status)
-	assert.Contains(t, ae.Msg, `no parameter "k"`)
+	assert.Contains(t, ae.Message, `no parameter "k"`)
 	var eb api.Error
 	code, _ := e.post("/v1/queries", testAnalystKey, `{"dataset": "devcon", "program_hash": 5}`, &eb)
 	assert.Equal(t, http.StatusBadRequest, code)
@@ -616,7 +613,7 @@ func TestQueries(t *testing.T) {
 	_, err = e.an.CreateQuery(bg, api.CreateQuery{Dataset: "devcon", ProgramHash: p64.hash}, 0)
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusBadRequest, ae.Status)
-	assert.Contains(t, ae.Msg, "ring 64")
+	assert.Contains(t, ae.Message, "ring 64")
 }
 
 type compiled struct {
@@ -641,11 +638,7 @@ func TestQueryPartyDownAndRetry(t *testing.T) {
 	e := newEnv(t, nil)
 	e.dataset("devcon", 1)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
-	for _, p := range e.parties {
-		p.allowProgram(hash)
-	}
+	e.allow(b, hash)
 	e.provide("devcon", "a")
 	e.admit()
 
@@ -672,11 +665,9 @@ func TestQueryPartyDiesDuringQuery(t *testing.T) {
 	e := newEnv(t, nil)
 	e.dataset("devcon", 1)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
+	e.allow(b, hash)
 	started := make(chan struct{}, 3)
 	for _, p := range e.parties {
-		p.allowProgram(hash)
 		p.mu.Lock()
 		p.jobDelay = 30 * time.Second
 		p.jobHook = func(partyapi.Job) (int, string) { started <- struct{}{}; return 0, "" }
@@ -710,11 +701,7 @@ func TestQueryResultsMustAgree(t *testing.T) {
 	e := newEnv(t, nil)
 	e.dataset("devcon", 1)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
-	for _, p := range e.parties {
-		p.allowProgram(hash)
-	}
+	e.allow(b, hash)
 	e.parties[2].mu.Lock()
 	e.parties[2].outputs = func(partyapi.Job) json.RawMessage { return json.RawMessage(`{"providers": 1, "mean": 99}`) }
 	e.parties[2].mu.Unlock()
@@ -756,7 +743,7 @@ func TestManyQueriesAtOnce(t *testing.T) {
 	e.admit()
 	const n = 24
 	var wg sync.WaitGroup
-	results := make([]api.Query, n)
+	results := make([]*api.Query, n)
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
@@ -864,11 +851,7 @@ func TestRestartLosesNoRegistration(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *env) { c.SQLiteSync = "full" })
 	e.dataset("devcon", 2)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
-	for _, p := range e.parties {
-		p.allowProgram(hash)
-	}
+	e.allow(b, hash)
 	var regs []api.Registration
 	for i := range 5 {
 		regs = append(regs, e.provide("devcon", fmt.Sprint("p", i)))
@@ -948,7 +931,7 @@ func TestPublishedQueryAndStats(t *testing.T) {
 	e.provide("devcon", "b")
 	e.admit()
 	e.srv.publish(bg)
-	waitStats := func(rows int64) api.Stats {
+	waitStats := func(rows int64) *api.Stats {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			st, err := e.anon.Stats(bg, "devcon")
@@ -1068,11 +1051,7 @@ func TestPostgres(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *env) { c.Database = url })
 	e.dataset("devcon", 1)
 	b, hash := devcon(t)
-	_, err := e.op.UploadProgram(bg, b)
-	require.NoError(t, err)
-	for _, p := range e.parties {
-		p.allowProgram(hash)
-	}
+	e.allow(b, hash)
 	e.provide("devcon", "a")
 	body, _ := json.Marshal(api.Register{Attestation: e.attestation("devcon", "a")})
 	code, _ := e.post("/v1/datasets/devcon/providers", "", string(body), nil)

@@ -26,6 +26,8 @@ import (
 	"github.com/mpcs/mpcs/compiler"
 	"github.com/mpcs/mpcs/coordinator/api"
 	"github.com/mpcs/mpcs/coordinator/attest"
+	"github.com/mpcs/mpcs/coordinator/client"
+	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
 	"github.com/mpcs/mpcs/runtime/partyapi"
 	"github.com/mpcs/mpcs/vm"
 )
@@ -163,6 +165,21 @@ func writeJSONT(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// signedBody decodes a request body signed by the coordinator and checks
+// the signature; when it fails it answers the error and returns false.
+func signedBody[T any](w http.ResponseWriter, body []byte, coord ed25519.PublicKey) (T, bool) {
+	var s partyapi.Signed[T]
+	if err := json.Unmarshal(body, &s); err != nil {
+		writeJSONT(w, 400, api.Error{Error: err.Error()})
+		return s.Body, false
+	}
+	if err := s.Verify(coord); err != nil {
+		writeJSONT(w, 403, api.Error{Error: err.Error()})
+		return s.Body, false
+	}
+	return s.Body, true
+}
+
 // admit decides an admission at this party (blocked: why the others
 // fail it) and returns the answer.
 func (p *fakeParty) admit(a partyapi.Admission, blocked string) (partyapi.AdmissionResult, int, string) {
@@ -230,16 +247,10 @@ func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 		p.shared.add(s.Ticket.Body.ID, p.id)
 		writeJSONT(w, 200, partyapi.SubmissionReceipt{Ticket: s.Ticket.Body.ID, Party: p.id, Stored: time.Now(), Status: "pending"})
 	case r.Method == "POST" && r.URL.Path == "/v1/admissions":
-		var s partyapi.Signed[partyapi.Admission]
-		if err := json.Unmarshal(body, &s); err != nil {
-			writeJSONT(w, 400, api.Error{Error: err.Error()})
+		a, ok := signedBody[partyapi.Admission](w, body, p.coord)
+		if !ok {
 			return
 		}
-		if err := s.Verify(p.coord); err != nil {
-			writeJSONT(w, 403, api.Error{Error: err.Error()})
-			return
-		}
-		a := s.Body
 		// A party that is down or refuses fails the session at the others.
 		var blocked string
 		for _, q := range p.shared.parties {
@@ -267,16 +278,11 @@ func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSONT(w, 200, res)
 	case r.Method == "POST" && r.URL.Path == "/v1/jobs":
-		var s partyapi.Signed[partyapi.Job]
-		if err := json.Unmarshal(body, &s); err != nil {
-			writeJSONT(w, 400, api.Error{Error: err.Error()})
+		job, ok := signedBody[partyapi.Job](w, body, p.coord)
+		if !ok {
 			return
 		}
-		if err := s.Verify(p.coord); err != nil {
-			writeJSONT(w, 403, api.Error{Error: err.Error()})
-			return
-		}
-		prog, err := vm.Decode(s.Body.Bytecode)
+		prog, err := vm.Decode(job.Bytecode)
 		if err != nil {
 			writeJSONT(w, 400, api.Error{Error: err.Error()})
 			return
@@ -284,20 +290,20 @@ func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 		hash := hex.EncodeToString(prog.Hash[:])
 		p.mu.Lock()
 		allowed := p.allow[hash]
-		p.jobs = append(p.jobs, s.Body)
+		p.jobs = append(p.jobs, job)
 		delay, hook, outputs := p.jobDelay, p.jobHook, p.outputs
-		rows := int64(len(p.admitted[s.Body.Dataset]))
+		rows := int64(len(p.admitted[job.Dataset]))
 		p.mu.Unlock()
 		if !allowed {
 			writeJSONT(w, 403, api.Error{Error: "program " + hash + " is not on this party's allowlist"})
 			return
 		}
-		if s.Body.Rows > rows {
+		if job.Rows > rows {
 			writeJSONT(w, 409, api.Error{Error: "the dataset has fewer admitted rows than the job asks for"})
 			return
 		}
 		if hook != nil {
-			if st, msg := hook(s.Body); st != 0 {
+			if st, msg := hook(job); st != 0 {
 				writeJSONT(w, st, api.Error{Error: msg})
 				return
 			}
@@ -309,7 +315,7 @@ func (p *fakeParty) serve(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		writeJSONT(w, 200, partyapi.JobResult{ID: s.Body.ID, Outputs: outputs(s.Body), Rounds: 42, Bytes: 1000})
+		writeJSONT(w, 200, partyapi.JobResult{ID: job.ID, Outputs: outputs(job), Rounds: 42, Bytes: 1000})
 	default:
 		writeJSONT(w, 404, api.Error{Error: "no route"})
 	}
@@ -326,8 +332,8 @@ type env struct {
 	parties [3]*fakeParty
 	notary  ed25519.PrivateKey
 	clock   *testClock
-	op, an  *Client // operator and analyst clients
-	anon    *Client
+	op, an  *client.Coordinator // operator and analyst clients
+	anon    *client.Coordinator
 }
 
 type testClock struct {
@@ -409,9 +415,9 @@ func (e *env) startServer() {
 	require.NoError(t, err)
 	e.srv = srv
 	e.http = httptest.NewServer(srv.Handler())
-	e.op = &Client{URL: e.http.URL, APIKey: testOperatorKey}
-	e.an = &Client{URL: e.http.URL, APIKey: testAnalystKey}
-	e.anon = &Client{URL: e.http.URL}
+	e.op = client.NewCoordinator(e.http.URL, testOperatorKey, nil)
+	e.an = client.NewCoordinator(e.http.URL, testAnalystKey, nil)
+	e.anon = client.NewCoordinator(e.http.URL, "", nil)
 	t.Cleanup(e.stopServer)
 }
 
@@ -441,7 +447,7 @@ func (e *env) dataset(name string, minRows int64) api.Dataset {
 		NotaryKeys: []string{e.notaryKey()}, MinRows: minRows,
 	})
 	require.NoError(e.t, err)
-	return d
+	return *d
 }
 
 // attestation makes a signed attestation for sourceID.
@@ -502,7 +508,7 @@ func (e *env) provide(dataset, sourceID string, parties ...int) api.Registration
 	for _, i := range parties {
 		ep := reg.Parties[i]
 		c := &partyClient{id: i, url: ep.URL}
-		tc, err := pinnedTLS(ep.Fingerprint)
+		tc, err := tlsutil.Pinned(ep.Fingerprint)
 		require.NoError(e.t, err)
 		c.http = &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
 		sub := partyapi.Submission{Ticket: reg.Ticket, Party: i,
@@ -522,6 +528,17 @@ func (e *env) provide(dataset, sourceID string, parties ...int) api.Registration
 	require.Equal(e.t, http.StatusOK, code)
 	require.Equal(e.t, "submitted", st.Status)
 	return reg
+}
+
+// allow uploads a program (operator key) and puts it on every party's
+// allowlist.
+func (e *env) allow(bytecode []byte, hash string) {
+	e.t.Helper()
+	_, err := e.op.UploadProgram(context.Background(), bytecode)
+	require.NoError(e.t, err)
+	for _, p := range e.parties {
+		p.allowProgram(hash)
+	}
 }
 
 // admit runs one round of the admission loop.

@@ -83,7 +83,8 @@ func errorf(status int, format string, args ...any) error {
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := s.now()
-		role, keyID := s.keys.role(bearer(r))
+		key := bearer(r)
+		role, keyID := s.keys.role(key)
 		ip := clientIP(r, s.cfg.TrustProxy)
 		var ok bool
 		var wait time.Duration
@@ -101,7 +102,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			return
 		}
 		if role < rt.role {
-			if bearer(r) == "" || role == rolePublic {
+			if key == "" || role == rolePublic {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="mpcs"`)
 				writeError(w, http.StatusUnauthorized, fmt.Sprintf("this needs an %s API key: send \"Authorization: Bearer KEY\"", rt.role))
 				return
@@ -185,7 +186,7 @@ func (s *Server) handleCreateDataset(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	d, err := s.st.dataset(r.Context(), req.Name)
+	d, err := s.st.dataset(r.Context(), req.Name, true)
 	if err != nil {
 		return err
 	}
@@ -201,8 +202,10 @@ func (s *Server) handleListDatasets(w http.ResponseWriter, r *http.Request) erro
 	return writeJSON(w, http.StatusOK, ds)
 }
 
-func (s *Server) dataset(ctx context.Context, name string) (api.Dataset, error) {
-	d, err := s.st.dataset(ctx, name)
+// dataset reads a dataset, or answers 404; without withPending its Pending
+// is 0 (store.dataset).
+func (s *Server) dataset(ctx context.Context, name string, withPending bool) (api.Dataset, error) {
+	d, err := s.st.dataset(ctx, name, withPending)
 	if errors.Is(err, errNotFound) {
 		return d, errorf(http.StatusNotFound, "no dataset %q", name)
 	}
@@ -210,7 +213,7 @@ func (s *Server) dataset(ctx context.Context, name string) (api.Dataset, error) 
 }
 
 func (s *Server) handleGetDataset(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.dataset(r.Context(), r.PathValue("name"))
+	d, err := s.dataset(r.Context(), r.PathValue("name"), true)
 	if err != nil {
 		return err
 	}
@@ -221,7 +224,7 @@ func (s *Server) handleGetDataset(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	d, err := s.dataset(ctx, r.PathValue("name"))
+	d, err := s.dataset(ctx, r.PathValue("name"), false)
 	if err != nil {
 		return err
 	}
@@ -258,11 +261,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	reg := api.Registration{Ticket: signed, Ring: s.cfg.Ring, FracBits: s.cfg.FracBits}
-	for _, p := range s.cfg.Parties {
-		reg.Parties = append(reg.Parties, api.PartyEndpoint{Party: p.ID, URL: p.ProviderURL, Fingerprint: p.Fingerprint})
-	}
-	return writeJSON(w, http.StatusCreated, reg)
+	return writeJSON(w, http.StatusCreated, api.Registration{Ticket: signed, Parties: s.endpoints, Ring: s.cfg.Ring, FracBits: s.cfg.FracBits})
 }
 
 // sameColumns checks that an attestation commits to exactly the dataset's
@@ -283,19 +282,20 @@ func sameColumns(cols []partyapi.Column, commitments map[string]string) error {
 	return nil
 }
 
-func (s *Server) provider(ctx context.Context, dataset, ticket string) (api.ProviderStatus, error) {
-	p, err := s.st.provider(ctx, dataset, ticket)
-	if errors.Is(err, errNotFound) {
-		return p, errorf(http.StatusNotFound, "no ticket %q in dataset %q (an expired ticket is forgotten when its provider registers again)", ticket, dataset)
-	}
-	return p, err
+// noTicket is the answer for a ticket the dataset does not have.
+func noTicket(dataset, ticket string) error {
+	return errorf(http.StatusNotFound, "no ticket %q in dataset %q (an expired ticket is forgotten when its provider registers again)", ticket, dataset)
 }
 
 func (s *Server) handleProvider(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.dataset(r.Context(), r.PathValue("name")); err != nil {
+	if _, err := s.dataset(r.Context(), r.PathValue("name"), false); err != nil {
 		return err
 	}
-	p, err := s.provider(r.Context(), r.PathValue("name"), r.PathValue("ticket"))
+	name, ticket := r.PathValue("name"), r.PathValue("ticket")
+	p, err := s.st.provider(r.Context(), name, ticket)
+	if errors.Is(err, errNotFound) {
+		return noTicket(name, ticket)
+	}
 	if err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (s *Server) handleProvider(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleSubmitted(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	name, ticket := r.PathValue("name"), r.PathValue("ticket")
-	if _, err := s.dataset(ctx, name); err != nil {
+	if _, err := s.dataset(ctx, name, false); err != nil {
 		return err
 	}
 	var req api.Submitted
@@ -327,10 +327,10 @@ func (s *Server) handleSubmitted(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusBadRequest, "receipts: all three parties must have acknowledged the shares (got %d)", len(seen))
 		}
 	}
-	if _, err := s.provider(ctx, name, ticket); err != nil {
-		return err
-	}
 	p, changed, err := s.st.markSubmitted(ctx, name, ticket, s.now())
+	if errors.Is(err, errNotFound) {
+		return noTicket(name, ticket)
+	}
 	if err != nil {
 		return err
 	}
@@ -357,53 +357,55 @@ func (s *Server) handleUploadProgram(w http.ResponseWriter, r *http.Request) err
 		return errorf(http.StatusBadRequest, "not a valid .mpcb program: %v", err)
 	}
 	hash := hex.EncodeToString(p.Hash[:])
-	_, _, err = s.st.program(r.Context(), hash)
-	existed := err == nil
-	if err := s.st.putProgram(r.Context(), hash, b, s.now()); err != nil {
+	created, err := s.st.putProgram(r.Context(), hash, b, s.now())
+	if err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.programs[hash] = p
+	s.mu.Unlock()
 	info, err := s.programInfo(r.Context(), hash)
 	if err != nil {
 		return err
 	}
-	status := http.StatusCreated
-	if existed {
-		status = http.StatusOK
-	} else {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
 		s.log.Info("program stored", "hash", hash, "bytes", len(b))
 	}
 	return writeJSON(w, status, info)
 }
 
-// loadProgram returns the decoded program of hash.
-func (s *Server) loadProgram(ctx context.Context, hash string) (*vm.Program, int, time.Time, error) {
+// loadProgram returns the decoded program of hash, its bytecode and when it
+// was stored.
+func (s *Server) loadProgram(ctx context.Context, hash string) (*vm.Program, []byte, time.Time, error) {
 	b, created, err := s.st.program(ctx, hash)
 	if errors.Is(err, errNotFound) {
-		return nil, 0, created, errorf(http.StatusNotFound, "unknown program %s: an operator uploads it with POST /v1/programs (and each party adds its hash to its allowlist)", hash)
+		return nil, nil, created, errorf(http.StatusNotFound, "unknown program %s: an operator uploads it with POST /v1/programs (and each party adds its hash to its allowlist)", hash)
 	}
 	if err != nil {
-		return nil, 0, created, err
+		return nil, nil, created, err
 	}
 	s.mu.Lock()
 	p := s.programs[hash]
 	s.mu.Unlock()
 	if p == nil {
 		if p, err = vm.Decode(b); err != nil {
-			return nil, 0, created, fmt.Errorf("stored program %s: %w", hash, err)
+			return nil, nil, created, fmt.Errorf("stored program %s: %w", hash, err)
 		}
 		s.mu.Lock()
 		s.programs[hash] = p
 		s.mu.Unlock()
 	}
-	return p, len(b), created, nil
+	return p, b, created, nil
 }
 
 func (s *Server) programInfo(ctx context.Context, hash string) (api.Program, error) {
-	p, size, created, err := s.loadProgram(ctx, hash)
+	p, b, created, err := s.loadProgram(ctx, hash)
 	if err != nil {
 		return api.Program{}, err
 	}
-	info := api.Program{Hash: hash, Size: size, Ring: p.Ring, FracBits: p.FracBits, CreatedAt: created,
+	info := api.Program{Hash: hash, Size: len(b), Ring: p.Ring, FracBits: p.FracBits, CreatedAt: created,
 		Inputs: []partyapi.Column{}, Params: []string{}, Outputs: []string{}}
 	for _, c := range p.Inputs {
 		info.Inputs = append(info.Inputs, partyapi.Column{Name: c.Name, Type: c.Type.String()})
@@ -511,7 +513,7 @@ func (s *Server) handleListQueries(w http.ResponseWriter, r *http.Request) error
 	}
 	ds := r.URL.Query().Get("dataset")
 	if ds != "" {
-		if _, err := s.dataset(r.Context(), ds); err != nil {
+		if _, err := s.dataset(r.Context(), ds, false); err != nil {
 			return err
 		}
 	}
@@ -526,7 +528,7 @@ func (s *Server) handleListQueries(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	d, err := s.dataset(ctx, r.PathValue("name"))
+	d, err := s.dataset(ctx, r.PathValue("name"), true)
 	if err != nil {
 		return err
 	}

@@ -3,22 +3,19 @@ package coordinator
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
 )
 
 // partyClient calls one party's client API over TLS 1.3, pinned to the
-// party's certificate fingerprint (no CA is trusted).
+// party's certificate fingerprint (tlsutil.Pinned: no CA is trusted).
 type partyClient struct {
 	id   int
 	url  string
@@ -41,33 +38,8 @@ func (e *PartyError) Error() string {
 	return fmt.Sprintf("party %d (%s): %d %s: %s", e.Party, e.URL, e.Status, http.StatusText(e.Status), e.Msg)
 }
 
-// pinnedTLS is a client TLS config that accepts exactly the certificate
-// whose DER hashes to fingerprint (hex SHA-256).
-func pinnedTLS(fingerprint string) (*tls.Config, error) {
-	want, err := hex.DecodeString(fingerprint)
-	if err != nil || len(want) != sha256.Size {
-		return nil, fmt.Errorf("fingerprint %q is not a hex SHA-256", fingerprint)
-	}
-	return &tls.Config{
-		MinVersion: tls.VersionTLS13,
-		// The chain is not checked against any CA: VerifyConnection pins
-		// the leaf certificate instead, as the parties pin each other.
-		InsecureSkipVerify: true,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the party presented no certificate")
-			}
-			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
-			if subtle.ConstantTimeCompare(got[:], want) != 1 {
-				return fmt.Errorf("the party's certificate (sha256 %x) is not the pinned one (%s)", got, fingerprint)
-			}
-			return nil
-		},
-	}, nil
-}
-
 func newPartyClient(p Party) (*partyClient, error) {
-	tc, err := pinnedTLS(p.Fingerprint)
+	tc, err := tlsutil.Pinned(p.Fingerprint)
 	if err != nil {
 		return nil, fmt.Errorf("party %d: %w", p.ID, err)
 	}

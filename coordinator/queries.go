@@ -30,11 +30,11 @@ func (s *Server) submitQuery(ctx context.Context, req api.CreateQuery, published
 	if req.Params == nil {
 		req.Params = map[string]string{}
 	}
-	d, err := s.dataset(ctx, req.Dataset)
+	d, err := s.dataset(ctx, req.Dataset, false)
 	if err != nil {
 		return api.Query{}, err
 	}
-	prog, _, _, err := s.loadProgram(ctx, req.ProgramHash)
+	prog, bytecode, _, err := s.loadProgram(ctx, req.ProgramHash)
 	if err != nil {
 		return api.Query{}, err
 	}
@@ -81,10 +81,6 @@ func (s *Server) submitQuery(ctx context.Context, req api.CreateQuery, published
 	if id, err := s.st.cachedQuery(ctx, key); err == nil {
 		return s.st.query(ctx, id)
 	} else if !errors.Is(err, errNotFound) {
-		return api.Query{}, err
-	}
-	bytecode, _, err := s.st.program(ctx, req.ProgramHash)
-	if err != nil {
 		return api.Query{}, err
 	}
 	id := newID("q-")
@@ -233,7 +229,7 @@ func (s *Server) waitQuery(ctx context.Context, id string, wait time.Duration) (
 func (s *Server) publish(ctx context.Context) {
 	for _, p := range s.cfg.Published {
 		pub := s.published[p.Dataset]
-		d, err := s.st.dataset(ctx, p.Dataset)
+		d, err := s.st.dataset(ctx, p.Dataset, false)
 		if err != nil {
 			if !errors.Is(err, errNotFound) {
 				s.log.Error("published query", "dataset", p.Dataset, "err", err)

@@ -29,12 +29,14 @@ type Server struct {
 	st      *store
 	key     ed25519.PrivateKey
 	parties []*partyClient
-	keys    *keyring
-	ipLim   *limiter
-	regLim  *limiter
-	keyLim  *limiter
-	log     *slog.Logger
-	now     func() time.Time
+	// endpoints are the parties' provider URLs, as registrations give them.
+	endpoints []api.PartyEndpoint
+	keys      *keyring
+	ipLim     *limiter
+	regLim    *limiter
+	keyLim    *limiter
+	log       *slog.Logger
+	now       func() time.Time
 
 	published map[string]publishedQuery // by dataset
 
@@ -102,6 +104,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (*Server, error) {
 			return nil, err
 		}
 		s.parties = append(s.parties, c)
+		s.endpoints = append(s.endpoints, api.PartyEndpoint{Party: p.ID, URL: p.ProviderURL, Fingerprint: p.Fingerprint})
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.st, err = openStore(ctx, cfg.databaseURL(), cfg.SQLiteSync)
@@ -150,7 +153,7 @@ func (s *Server) init(ctx context.Context) error {
 				return fmt.Errorf("published %s: %s has hash %s, not program_hash %s", p.Dataset, p.ProgramFile, h, hash)
 			}
 			hash = h
-			if err := s.st.putProgram(ctx, hash, b, now); err != nil {
+			if _, err := s.st.putProgram(ctx, hash, b, now); err != nil {
 				return err
 			}
 		}

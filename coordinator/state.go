@@ -55,10 +55,17 @@ func (s *store) createDataset(ctx context.Context, d api.CreateDataset, now time
 	return err
 }
 
-const datasetCols = `d.name, d.columns_json, d.notary_keys_json, d.min_rows, d.admitted_rows, d.created_at,
+// datasetCols are what scanDataset reads, the count of pending rows last;
+// datasetColsNoPending put 0 there, for the lookups that do not report it
+// (a registration and its confirmation look their dataset up on every call,
+// and counting the pending rows there would cost more than the rest).
+const (
+	datasetCols = `d.name, d.columns_json, d.notary_keys_json, d.min_rows, d.admitted_rows, d.created_at,
 	(SELECT COUNT(*) FROM providers p WHERE p.dataset = d.name AND p.status = 'submitted')`
+	datasetColsNoPending = `d.name, d.columns_json, d.notary_keys_json, d.min_rows, d.admitted_rows, d.created_at, 0`
+)
 
-func scanDataset(sc interface{ Scan(...any) error }) (api.Dataset, error) {
+func scanDataset(sc scanner) (api.Dataset, error) {
 	var d api.Dataset
 	var cols, keys string
 	var created int64
@@ -75,8 +82,13 @@ func scanDataset(sc interface{ Scan(...any) error }) (api.Dataset, error) {
 	return d, nil
 }
 
-func (s *store) dataset(ctx context.Context, name string) (api.Dataset, error) {
-	d, err := scanDataset(s.db.QueryRowContext(ctx, s.q(`SELECT `+datasetCols+` FROM datasets d WHERE d.name = ?`), name))
+// dataset reads one dataset; without withPending its Pending is 0.
+func (s *store) dataset(ctx context.Context, name string, withPending bool) (api.Dataset, error) {
+	cols := datasetColsNoPending
+	if withPending {
+		cols = datasetCols
+	}
+	d, err := scanDataset(s.db.QueryRowContext(ctx, s.q(`SELECT `+cols+` FROM datasets d WHERE d.name = ?`), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, errNotFound
 	}
@@ -85,19 +97,35 @@ func (s *store) dataset(ctx context.Context, name string) (api.Dataset, error) {
 
 func (s *store) datasets(ctx context.Context) ([]api.Dataset, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+datasetCols+` FROM datasets d ORDER BY d.name`)
+	return collect(rows, err, scanDataset)
+}
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect scans every row of a query's answer (rows, err) with scan and
+// closes rows; no rows is an empty slice, not nil.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []api.Dataset{}
+	out := []T{}
 	for rows.Next() {
-		d, err := scanDataset(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, d)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// scanString scans a row of one text column.
+func scanString(sc scanner) (string, error) {
+	var v string
+	err := sc.Scan(&v)
+	return v, err
 }
 
 // ---- providers
@@ -205,42 +233,21 @@ func (a *admissionRow) attemptID() string {
 // each under its attempt id (attemptID).
 func (s *store) pendingAdmissions(ctx context.Context) ([]admissionRow, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, dataset, tickets_json, attempts FROM admissions WHERE status = ? ORDER BY created_at, id`), admPending)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []admissionRow
-	for rows.Next() {
+	return collect(rows, err, func(sc scanner) (admissionRow, error) {
 		var a admissionRow
 		var tickets string
-		if err := rows.Scan(&a.ID, &a.Dataset, &tickets, &a.Attempts); err != nil {
-			return nil, err
+		if err := sc.Scan(&a.ID, &a.Dataset, &tickets, &a.Attempts); err != nil {
+			return a, err
 		}
-		if err := json.Unmarshal([]byte(tickets), &a.Tickets); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, json.Unmarshal([]byte(tickets), &a.Tickets)
+	})
 }
 
 // datasetsWithSubmissions lists datasets with submitted tickets not in a
 // batch yet.
 func (s *store) datasetsWithSubmissions(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT DISTINCT dataset FROM providers WHERE status = ? AND admission = '' ORDER BY dataset`), provSubmitted)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanString)
 }
 
 // newAdmission puts up to limit submitted tickets of dataset, oldest first,
@@ -250,20 +257,8 @@ func (s *store) newAdmission(ctx context.Context, id, dataset string, limit int,
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, s.q(`SELECT ticket FROM providers WHERE dataset = ? AND status = ? AND admission = '' ORDER BY updated_at, ticket LIMIT ?`),
 			dataset, provSubmitted, limit)
+		tickets, err := collect(rows, err, scanString)
 		if err != nil {
-			return err
-		}
-		var tickets []string
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return err
-			}
-			tickets = append(tickets, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(tickets) == 0 {
@@ -336,10 +331,15 @@ func (s *store) abandonAdmission(ctx context.Context, a *admissionRow, msg strin
 // ---- programs
 
 // putProgram stores a program; storing the same hash again is a no-op.
-func (s *store) putProgram(ctx context.Context, hash string, bytecode []byte, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO programs (hash, bytecode, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`),
+// created reports whether the program is new.
+func (s *store) putProgram(ctx context.Context, hash string, bytecode []byte, now time.Time) (created bool, err error) {
+	r, err := s.db.ExecContext(ctx, s.q(`INSERT INTO programs (hash, bytecode, created_at) VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING`),
 		hash, bytecode, micros(now))
-	return err
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n > 0, err
 }
 
 func (s *store) program(ctx context.Context, hash string) ([]byte, time.Time, error) {
@@ -354,19 +354,7 @@ func (s *store) program(ctx context.Context, hash string) ([]byte, time.Time, er
 
 func (s *store) programHashes(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT hash FROM programs ORDER BY created_at, hash`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanString)
 }
 
 // ---- queries and results
@@ -423,7 +411,7 @@ func (s *store) failInterrupted(ctx context.Context, now time.Time) (int64, erro
 
 const queryCols = `q.id, q.dataset, q.program_hash, q.params_json, q.nrows, q.status, q.error, q.created_at, q.finished_at, r.outputs_json`
 
-func scanQuery(sc interface{ Scan(...any) error }) (api.Query, error) {
+func scanQuery(sc scanner) (api.Query, error) {
 	var q api.Query
 	var params string
 	var created int64
@@ -459,19 +447,7 @@ func (s *store) queries(ctx context.Context, dataset string, limit int) ([]api.Q
 	}
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+queryCols+` FROM queries q LEFT JOIN results r ON r.query_id = q.id `+where+` ORDER BY q.created_at DESC, q.id LIMIT ?`), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []api.Query{}
-	for rows.Next() {
-		q, err := scanQuery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, q)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanQuery)
 }
 
 // cachedQuery finds a query with the same cache key that is done or still

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -102,13 +103,8 @@ func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string) ([]Benc
 			c.Close()
 		}
 	}()
-	// values below 2^29 in magnitude, so fixed-point products stay in range
 	rng := rand.New(rand.NewPCG(1, 2))
-	x, y := vm.NewVec(k, n), vm.NewVec(k, n)
-	for i := 0; i < n; i++ {
-		setRingElem(x, i, signExt(k, u128{uint64(rng.Int64N(1<<30) - 1<<29), 0}))
-		setRingElem(y, i, signExt(k, u128{uint64(rng.Int64N(1<<30) - 1<<29), 0}))
-	}
+	x, y := benchValues(k, n, rng), benchValues(k, n, rng)
 	// dealt with ChaCha8 seeded from crypto/rand (a benchmark's inputs)
 	var seed [32]byte
 	if _, err := crand.Read(seed[:]); err != nil {
@@ -125,7 +121,7 @@ func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string) ([]Benc
 	}
 	var rows []BenchRow
 	for _, op := range BenchOps {
-		if len(ops) > 0 && !contains(ops, op.Name) {
+		if len(ops) > 0 && !slices.Contains(ops, op.Name) {
 			continue
 		}
 		// untimed warm-up runs: buffers, pools, the heap and TCP windows
@@ -185,13 +181,14 @@ func runOn3(ctx context.Context, engines [3]*Engine, op BenchOp, xs, ys [3]vm.Sh
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// benchValues returns n random values of ring k below 2^29 in magnitude,
+// so that fixed-point products stay in range.
+func benchValues(k, n int, rng *rand.Rand) vm.Vec {
+	v := vm.NewVec(k, n)
+	for i := range n {
+		setRingElem(v, i, signExt(k, u128{uint64(rng.Int64N(1<<30) - 1<<29), 0}))
 	}
-	return false
+	return v
 }
 
 // LocalTLSNetworks starts three parties on 127.0.0.1 with fresh keys in dir,

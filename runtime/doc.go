@@ -55,8 +55,7 @@
 //     proto_sort.go: sorting by shuffle-then-sort (Hamada et al. 2012) with
 //     opened comparisons on distinct keys, which reveal nothing beyond n.
 //   - proto_bytes.go: messages as words without copies, and the pool of
-//     recycled buffers; proto_par.go: concurrent parts of long
-//     instructions on sub-links of the session (off by default).
+//     recycled buffers.
 //   - store.go: a party's share file; bench.go: the protocol benchmark of
 //     mpcvm bench and LocalTLSNetworks.
 //

@@ -46,8 +46,7 @@ type Engine struct {
 
 	stats, setup EngineStats
 
-	calls uint64    // protocol invocations that used numbered streams
-	kids  []*Engine // child engines on sub-links (proto_par.go)
+	calls uint64 // protocol invocations that used numbered streams
 
 	zeroA vm.Vec // a ring 0 of length 1 (read only)
 	zeroB vm.Vec // a word 0 of length 1 (read only)
@@ -239,17 +238,8 @@ func (e *Engine) newA(n int) vm.Share { return vm.Share{vm.NewVec(e.k, n), vm.Ne
 
 func newB(n int) vm.Share { return vm.Share{vm.NewWords(n), vm.NewWords(n)} }
 
-// norm gives a public vector the layout of ring k (Hi present iff k = 128),
-// without copying when it already has it.
-func (e *Engine) norm(p vm.Vec) vm.Vec {
-	if e.k == 64 && p.Hi != nil {
-		return vm.Vec{Lo: p.Lo}
-	}
-	if e.k == 128 && p.Hi == nil {
-		return vm.Vec{Lo: p.Lo, Hi: make([]uint64, len(p.Lo))}
-	}
-	return p
-}
+// norm gives a vector the layout of ring k (normTo).
+func (e *Engine) norm(p vm.Vec) vm.Vec { return normTo(e.k, p) }
 
 func blen(a, b int) int {
 	n, _ := vm.BroadcastLen(a, b)
@@ -328,35 +318,17 @@ func (e *Engine) ANeg(x vm.Share) vm.Share {
 }
 
 // AAddP implements vm.Engine: p is added to x_0 only.
-func (e *Engine) AAddP(x vm.Share, p vm.Vec) vm.Share {
-	p = e.norm(p)
-	r := e.newA(blen(x.Len(), p.Len()))
-	for c := range 2 {
-		q := e.zeroA
-		if c == e.x0Comp() {
-			q = p
-		}
-		vm.AddVec(e.k, r[c], x[c], q)
-	}
-	return r
-}
+func (e *Engine) AAddP(x vm.Share, p vm.Vec) vm.Share { return e.pubOp(x, p, vm.AddVec, false) }
 
 // ASubP implements vm.Engine (x - p).
-func (e *Engine) ASubP(x vm.Share, p vm.Vec) vm.Share {
-	p = e.norm(p)
-	r := e.newA(blen(x.Len(), p.Len()))
-	for c := range 2 {
-		q := e.zeroA
-		if c == e.x0Comp() {
-			q = p
-		}
-		vm.SubVec(e.k, r[c], x[c], q)
-	}
-	return r
-}
+func (e *Engine) ASubP(x vm.Share, p vm.Vec) vm.Share { return e.pubOp(x, p, vm.SubVec, false) }
 
 // APSub implements vm.Engine (p - x).
-func (e *Engine) APSub(p vm.Vec, x vm.Share) vm.Share {
+func (e *Engine) APSub(p vm.Vec, x vm.Share) vm.Share { return e.pubOp(x, p, vm.SubVec, true) }
+
+// pubOp applies f to every component of x and p, with p in the component
+// that holds x_0 and 0 in the other (pFirst: p is f's first operand).
+func (e *Engine) pubOp(x vm.Share, p vm.Vec, f func(k int, dst, a, b vm.Vec), pFirst bool) vm.Share {
 	p = e.norm(p)
 	r := e.newA(blen(x.Len(), p.Len()))
 	for c := range 2 {
@@ -364,7 +336,11 @@ func (e *Engine) APSub(p vm.Vec, x vm.Share) vm.Share {
 		if c == e.x0Comp() {
 			q = p
 		}
-		vm.SubVec(e.k, r[c], q, x[c])
+		if pFirst {
+			f(e.k, r[c], q, x[c])
+		} else {
+			f(e.k, r[c], x[c], q)
+		}
 	}
 	return r
 }

@@ -293,10 +293,10 @@ func TestPRGStreams(t *testing.T) {
 	require.NotEqual(t, x[:4], z[:4])
 	// odd byte counts continue the stream
 	p := make([]byte, 13)
-	a.g[prgBits].read(p)
+	a.g[prgBits].fill(p)
 	q := make([]byte, 20)
-	b.g[prgBits].read(q[:5])
-	b.g[prgBits].read(q[5:13])
+	b.g[prgBits].fill(q[:5])
+	b.g[prgBits].fill(q[5:13])
 	require.Equal(t, p, q[:13])
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -62,9 +63,10 @@ func srvDecodeComponent(s string, nwords int) ([2]uint64, error) {
 	return out, nil
 }
 
-// srvIntake checks a submission addressed to party me in ring k, signed
-// by the coordinator's key pub, at time now, and returns the row to store.
-// The error says what is wrong; its status is the HTTP status to answer.
+// srvIntake checks a submission addressed to this party (in its ring),
+// whose ticket the coordinator signed, at time now, and returns the row to
+// store. The error says what is wrong; its status is the HTTP status to
+// answer.
 func (s *Server) srvIntake(sub *partyapi.Submission, now time.Time) (*srvRow, *srvError) {
 	if sub.Party != s.party {
 		return nil, srvErrorf(400, "this is party %d; the submission is for party %d (send each party only its own shares)", s.party, sub.Party)
@@ -88,11 +90,7 @@ func (s *Server) srvIntake(sub *partyapi.Submission, now time.Time) (*srvRow, *s
 	if len(t.Commitments) > MaxSubmissionColumns {
 		return nil, srvErrorf(400, "ticket %s has %d columns, at most %d are accepted", t.ID, len(t.Commitments), MaxSubmissionColumns)
 	}
-	names := make([]string, 0, len(t.Commitments))
-	for name := range t.Commitments {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(t.Commitments))
 	for _, name := range names {
 		if !srvColumnRe.MatchString(name) {
 			return nil, srvErrorf(400, "ticket %s: column name %q is not valid (letters, digits and _, not starting with a digit)", t.ID, name)
@@ -106,7 +104,7 @@ func (s *Server) srvIntake(sub *partyapi.Submission, now time.Time) (*srvRow, *s
 	for _, m := range []struct {
 		what string
 		keys []string
-	}{{"values", srvKeys(sub.Values)}, {"nonce", srvKeys(sub.Nonce)}} {
+	}{{"values", slices.Sorted(maps.Keys(sub.Values))}, {"nonce", slices.Sorted(maps.Keys(sub.Nonce))}} {
 		if !slices.Equal(m.keys, names) {
 			return nil, srvErrorf(400, "submission %s: %s are given for columns [%s], the ticket has [%s]",
 				t.ID, m.what, strings.Join(m.keys, ", "), strings.Join(names, ", "))
@@ -139,13 +137,4 @@ func (s *Server) srvIntake(sub *partyapi.Submission, now time.Time) (*srvRow, *s
 		row.Cols = append(row.Cols, c)
 	}
 	return row, nil
-}
-
-func srvKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -19,7 +19,7 @@ func TestKernelPaths(t *testing.T) {
 	}{
 		{"MulDot", TestMulDot}, {"BAndOpen", TestBAndOpen}, {"LTZ", TestLTZ}, {"EQZ", TestEQZ},
 		{"ShrTrunc", TestShrTrunc}, {"IDiv", TestIDiv}, {"A2B", TestA2B}, {"B2A", TestB2A},
-		{"Randomized", TestRandomized}, {"SimRun", TestSimRun}, {"Parts", TestParts}, {"SortCosts", TestSortCosts},
+		{"Randomized", TestRandomized}, {"SimRun", TestSimRun}, {"SortCosts", TestSortCosts},
 	}
 	for _, path := range vm.AvailableKernels() {
 		t.Run(path, func(t *testing.T) {

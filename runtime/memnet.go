@@ -90,11 +90,7 @@ func (n *MemNetwork) Party() int { return n.m.party }
 
 // Session opens session id; it fails at once if a link has been cut.
 func (n *MemNetwork) Session(ctx context.Context, id SessionID) (Conn, error) {
-	s, err := n.m.open(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return n.m.session(ctx, id)
 }
 
 // Close shuts this endpoint: its sessions fail with ErrSessionClosed, and

@@ -53,83 +53,63 @@ const (
 // prgKeyLen is the length of a pairwise key in bytes (AES-128).
 const prgKeyLen = 16
 
-// prg is one AES-CTR keystream.
-type prg struct {
-	s       cipher.Stream
-	scratch []byte
+// pairPRG holds the streams of one pairwise key.
+type pairPRG struct {
+	g   [numPRGPurposes]*keyStream // the sequential streams
+	sub cipher.Block               // the prgSub subkey's cipher, for numbered streams
 }
 
-// prgChunk bounds the scratch buffer of a stream.
-const prgChunk = 16 << 10
-
-// newPRG returns the keystream of key for purpose.
-func newPRG(key []byte, purpose byte) (*prg, error) {
+func newPairPRG(key []byte) (*pairPRG, error) {
+	if len(key) != prgKeyLen {
+		return nil, fmt.Errorf("pairwise key of %d bytes, want %d", len(key), prgKeyLen)
+	}
 	master, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
-	// Subkey for this purpose: AES_key("mpcs prg" ‖ 0… ‖ purpose).
+	var p pairPRG
+	for i := range p.g {
+		blk, err := subkey(master, byte(i))
+		if err != nil {
+			return nil, err
+		}
+		p.g[i] = newKeyStream(blk, 0, 0)
+	}
+	if p.sub, err = subkey(master, prgSub); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// subkey returns the cipher of the subkey for purpose:
+// AES_key("mpcs prg" ‖ 0… ‖ purpose).
+func subkey(master cipher.Block, purpose byte) (cipher.Block, error) {
 	var label, sub [16]byte
 	copy(label[:], "mpcs prg")
 	label[15] = purpose
 	master.Encrypt(sub[:], label[:])
-	blk, err := aes.NewCipher(sub[:])
-	if err != nil {
-		return nil, err
-	}
-	var iv [16]byte
-	return &prg{s: cipher.NewCTR(blk, iv[:])}, nil
-}
-
-// read fills dst with keystream.
-func (g *prg) read(dst []byte) {
-	clear(dst)
-	g.s.XORKeyStream(dst, dst)
-}
-
-// words fills dst with keystream read as little-endian words.
-func (g *prg) words(dst []uint64) {
-	if g.scratch == nil {
-		g.scratch = make([]byte, prgChunk)
-	}
-	for len(dst) > 0 {
-		n := min(len(dst), prgChunk/8)
-		b := g.scratch[:8*n]
-		g.read(b)
-		for i := range n {
-			dst[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
-		dst = dst[n:]
-	}
-}
-
-// wordSlice returns n fresh keystream words.
-func (g *prg) wordSlice(n int) []uint64 {
-	w := make([]uint64, n)
-	g.words(w)
-	return w
-}
-
-// pairPRG holds the streams of one pairwise key.
-type pairPRG struct {
-	g   [numPRGPurposes]*prg
-	sub cipher.Block // the prgSub subkey's cipher, for numbered streams
+	return aes.NewCipher(sub[:])
 }
 
 // stream returns the numbered stream (call, sub) of this key: AES-CTR under
 // the subkey with the IV (call, sub, 0).
 func (p *pairPRG) stream(call uint64, sub uint32) *keyStream {
-	var iv [16]byte
-	binary.BigEndian.PutUint64(iv[:8], call)
-	binary.BigEndian.PutUint32(iv[8:12], sub)
-	return &keyStream{s: cipher.NewCTR(p.sub, iv[:])}
+	return newKeyStream(p.sub, call, sub)
 }
 
-// keyStream is a numbered stream being read (the standard library's
-// AES-CTR, which uses the CPU's AES instructions).
+// keyStream is a stream being read: a numbered one, or a sequential one
+// (the IV (0, 0, 0) under its purpose's subkey). It is the standard
+// library's AES-CTR, which uses the CPU's AES instructions.
 type keyStream struct {
 	s       cipher.Stream
 	scratch []byte // big-endian machines only
+}
+
+func newKeyStream(blk cipher.Block, call uint64, sub uint32) *keyStream {
+	var iv [16]byte
+	binary.BigEndian.PutUint64(iv[:8], call)
+	binary.BigEndian.PutUint32(iv[8:12], sub)
+	return &keyStream{s: cipher.NewCTR(blk, iv[:])}
 }
 
 // zeroBytes is what keystream is XORed into to read it plainly.
@@ -162,6 +142,13 @@ func (k *keyStream) words(w []uint64) {
 	}
 }
 
+// wordSlice returns n fresh keystream words.
+func (k *keyStream) wordSlice(n int) []uint64 {
+	w := make([]uint64, n)
+	k.words(w)
+	return w
+}
+
 // xorWords sets dst = src ⊕ keystream, as words.
 func (k *keyStream) xorWords(dst, src []uint64) {
 	if b := byteView(dst); b != nil {
@@ -173,32 +160,6 @@ func (k *keyStream) xorWords(dst, src []uint64) {
 	for i := range t {
 		dst[i] = src[i] ^ t[i]
 	}
-}
-
-func newPairPRG(key []byte) (*pairPRG, error) {
-	if len(key) != prgKeyLen {
-		return nil, fmt.Errorf("pairwise key of %d bytes, want %d", len(key), prgKeyLen)
-	}
-	var p pairPRG
-	for i := range p.g {
-		g, err := newPRG(key, byte(i))
-		if err != nil {
-			return nil, err
-		}
-		p.g[i] = g
-	}
-	var label, sub [16]byte
-	copy(label[:], "mpcs prg")
-	label[15] = prgSub
-	master, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	master.Encrypt(sub[:], label[:])
-	if p.sub, err = aes.NewCipher(sub[:]); err != nil {
-		return nil, err
-	}
-	return &p, nil
 }
 
 // newPRGKey draws a fresh pairwise key.

@@ -23,8 +23,8 @@ func benchN() int {
 	return 1_000_000
 }
 
-// BenchmarkProtocols times the main protocols on vectors of 10^6 elements,
-// three parties in one process over the in-memory network. It reports
+// BenchmarkProtocols times the protocols of BenchOps on vectors of 10^6
+// elements, three parties in one process over the in-memory network. It reports
 // elements per second (of wall time, all three parties together) and the
 // bytes all parties send per element.
 func BenchmarkProtocols(b *testing.B) {
@@ -33,53 +33,10 @@ func BenchmarkProtocols(b *testing.B) {
 		f := defaultF(k)
 		es := testEngines(b, k, f, [3]InputSource{})
 		rng := testRNG(1)
-		// fixed-point-sized values, so that products stay in range
-		x := vm.NewVec(k, n)
-		y := vm.NewVec(k, n)
-		for i := 0; i < n; i++ {
-			setRingElem(x, i, signExt(k, u128{uint64(int64(rng.IntN(1<<30) - 1<<29)), 0}))
-			setRingElem(y, i, signExt(k, u128{uint64(int64(rng.IntN(1<<30) - 1<<29)), 0}))
-		}
+		x, y := benchValues(k, n, rng), benchValues(k, n, rng)
 		xs, ys := dealA(b, k, []vm.Vec{x}, 1), dealA(b, k, []vm.Vec{y}, 2)
-		cases := []struct {
-			name string
-			run  func(ctx context.Context, e *Engine) error
-		}{
-			{"Mul", func(ctx context.Context, e *Engine) error {
-				_, err := e.Mul(ctx, xs[e.me], ys[e.me])
-				return err
-			}},
-			{"Dot", func(ctx context.Context, e *Engine) error {
-				_, err := e.Dot(ctx, xs[e.me], ys[e.me])
-				return err
-			}},
-			{"FixMul", func(ctx context.Context, e *Engine) error {
-				z, err := e.Mul(ctx, xs[e.me], ys[e.me])
-				if err != nil {
-					return err
-				}
-				_, err = e.Trunc(ctx, z, []uint{uint(f)})
-				return err
-			}},
-			{"LTZ", func(ctx context.Context, e *Engine) error {
-				_, err := e.LTZ(ctx, xs[e.me])
-				return err
-			}},
-			{"EQZ", func(ctx context.Context, e *Engine) error {
-				_, err := e.EQZ(ctx, xs[e.me])
-				return err
-			}},
-			{"A2B", func(ctx context.Context, e *Engine) error {
-				_, err := e.A2B(ctx, xs[e.me], []uint{0})
-				return err
-			}},
-			{"Open", func(ctx context.Context, e *Engine) error {
-				_, err := e.Open(ctx, xs[e.me])
-				return err
-			}},
-		}
-		for _, c := range cases {
-			b.Run(fmt.Sprintf("%s/k%d/n%d", c.name, k, n), func(b *testing.B) {
+		for _, op := range BenchOps {
+			b.Run(fmt.Sprintf("%s/k%d/n%d", op.Name, k, n), func(b *testing.B) {
 				var d delta
 				cpu0 := cpuTime()
 				start := time.Now()
@@ -87,7 +44,7 @@ func BenchmarkProtocols(b *testing.B) {
 				for range b.N {
 					d = measure(es, func() {
 						on3(b, es, func(ctx context.Context, e *Engine) (struct{}, error) {
-							return struct{}{}, c.run(ctx, e)
+							return struct{}{}, op.run(ctx, e, xs[e.me][0], ys[e.me][0], f)
 						})
 					})
 				}

@@ -3,8 +3,9 @@ package runtime
 // Words and bytes: messages are streams of little-endian 64-bit words. On a
 // little-endian machine a []uint64 and the bytes of its message are the
 // same memory, so the protocols write their words straight into the
-// outgoing buffer and read received words in place (wordsOf, bytesOf); on a
-// big-endian machine the same functions copy (the slow but correct path).
+// outgoing buffer and read received words in place (byteView, wordView);
+// on a big-endian machine the same functions copy (the slow but correct
+// path).
 
 import (
 	"encoding/binary"
@@ -69,6 +70,32 @@ func getWords(w []uint64, b []byte) {
 	for i := range w {
 		w[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
+}
+
+// wordsToBytes returns a new message (8-byte aligned) holding the first
+// nbytes bytes of the little-endian words w.
+func wordsToBytes(w []uint64, nbytes int) []byte {
+	out := newMsg(8 * len(w))
+	putWords(out, w)
+	return out[:nbytes]
+}
+
+// bytesToWords decodes a message into new little-endian words (the last
+// word zero-padded).
+func bytesToWords(b []byte) []uint64 {
+	w := make([]uint64, (len(b)+7)/8)
+	if v := byteView(w); v != nil {
+		copy(v, b)
+		return w
+	}
+	full := len(b) / 8
+	getWords(w[:full], b)
+	if len(b)%8 != 0 {
+		var t [8]byte
+		copy(t[:], b[8*full:])
+		w[full] = binary.LittleEndian.Uint64(t[:])
+	}
+	return w
 }
 
 // wordsIn returns the n words at the start of b: a view of b when the
@@ -200,13 +227,15 @@ func getMsgBuf(n int) []byte {
 	return byteView(w[:cap(w)])[:n]
 }
 
-// releaseMsg returns a message buffer to the pool; nobody may use it (or a
-// view of it) afterwards.
-func releaseMsg(b []byte) {
-	if !littleEndian || cap(b)%8 != 0 || !aligned8(b[:cap(b)]) {
-		return
-	}
-	if w := wordView(b[:cap(b)]); w != nil {
-		putBuf(w)
+// releaseMsg returns message buffers to the pool; nobody may use them (or
+// views of them) afterwards.
+func releaseMsg(bs ...[]byte) {
+	for _, b := range bs {
+		if !littleEndian || cap(b)%8 != 0 || !aligned8(b[:cap(b)]) {
+			continue
+		}
+		if w := wordView(b[:cap(b)]); w != nil {
+			putBuf(w)
+		}
 	}
 }

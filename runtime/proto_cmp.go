@@ -54,19 +54,24 @@ func (e *Engine) buildRows(segs [3]segment, n, stride, L int, val func(role, i i
 				v := val(role, base+i)
 				lo[i], hi[i] = v.lo, v.hi
 			}
-			clear(lo[cnt:])
-			clear(hi[cnt:])
-			r := rows[b*stride:]
-			transposeLow(&lo, min(L, 64))
-			copy(r[:min(L, 64)], lo[:min(L, 64)])
-			if L > 64 {
-				clear(hi[cnt:])
-				transposeLow(&hi, L-64)
-				copy(r[64:L], hi[:L-64])
-			}
+			putRows(rows[b*stride:], &lo, &hi, L, cnt)
 		}
 	}
 	return rows
+}
+
+// putRows transposes the cnt values of a block (low words in lo, high words
+// in hi) into the rows r[0:L): the low L bits, bit j of the values in row j.
+// It clobbers lo and hi.
+func putRows(r []uint64, lo, hi *[64]uint64, L, cnt int) {
+	clear(lo[cnt:])
+	transposeLow(lo, min(L, 64))
+	copy(r[:min(L, 64)], lo[:min(L, 64)])
+	if L > 64 {
+		clear(hi[cnt:])
+		transposeLow(hi, L-64)
+		copy(r[64:L], hi[:L-64])
+	}
 }
 
 // splitRows is buildRows for the split values themselves (a at U, b at N
@@ -121,51 +126,36 @@ func (e *Engine) splitRows(segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo 
 					copy(hi[:cnt], src.Hi[base:base+cnt])
 				}
 			}
-			clear(lo[cnt:])
-			r := rows[b*stride:]
-			transposeLow(&lo, min(L, 64))
-			copy(r[:min(L, 64)], lo[:min(L, 64)])
-			if L > 64 {
-				clear(hi[cnt:])
-				transposeLow(&hi, L-64)
-				copy(r[64:L], hi[:L-64])
-			}
+			putRows(rows[b*stride:], &lo, &hi, L, cnt)
 		}
 	}
 	return rows
 }
 
-// mixedWord returns word b of a replicated bit vector (one word per block)
-// in mixed form for this party's role: c = z_U ⊕ z_N at U, d = z_R at N and
-// R.
-func mixedWord(role int, z [2][]uint64, b int) uint64 {
-	switch role {
-	case roleU:
-		return z[0][b] ^ z[1][b]
-	case roleN:
-		return z[1][b]
+// mixedWords returns a replicated bit vector z (one word per block) in
+// mixed form, each block for this party's role in its segment: c = z_U ⊕ z_N
+// at U, d = z_R at N and R. It owns z (returns its buffers to the pool).
+func (e *Engine) mixedWords(segs [3]segment, z [2][]uint64) []uint64 {
+	w := make([]uint64, segs[2].b1)
+	for s := range 3 {
+		b0, b1 := segs[s].b0, segs[s].b1
+		switch e.role(s) {
+		case roleU:
+			vm.Xor64(w[b0:b1], z[0][b0:b1], z[1][b0:b1])
+		case roleN:
+			copy(w[b0:b1], z[1][b0:b1])
+		default:
+			copy(w[b0:b1], z[0][b0:b1])
+		}
 	}
-	return z[0][b]
+	putBuf(z[0])
+	putBuf(z[1])
+	return w
 }
 
 // LTZ implements vm.Engine (ALTZ): 1 where x < 0 (signed), else 0.
 func (e *Engine) LTZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-	return e.unaryParts(ctx, x, (*Engine).ltz)
-}
-
-// unaryParts runs op on x, in concurrent parts when x is long.
-func (e *Engine) unaryParts(ctx context.Context, x []vm.Share, op func(e *Engine, ctx context.Context, x []vm.Share) ([]vm.Share, error)) ([]vm.Share, error) {
-	lens := shareLens(x)
-	if b := e.parts(totalLen(lens)); len(b) > 2 {
-		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
-			xs := make([]vm.Share, len(runs))
-			for j, r := range runs {
-				xs[j] = sliceShare(x[r.g], r.lo, r.hi)
-			}
-			return op(c, ctx, xs)
-		})
-	}
-	return op(e, ctx, x)
+	return e.ltz(ctx, x)
 }
 
 func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
@@ -188,32 +178,39 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 // per block: c at U, d at N and R, for each segment's U): the window round
 // on the low k-1 bits and the carry tree, log2(k) - 1 rounds.
 func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec) ([]uint64, error) {
-	k, n := e.k, x0.Len()
+	k := e.k
 	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
-	W := cmpWindows(k - 1)
-	gp, err := e.winRound(ctx, call, segs, rows, k, gpFn(k-1, W))
+	defer putBuf(rows)
+	sign, err := e.mixedCarries(ctx, call, segs, rows, k, k-1)
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.carryTree2(ctx, call, n, W, gp)
-	if err != nil {
-		return nil, err
+	for b := range sign {
+		sign[b] ^= rows[b*k+k-1]
 	}
-	nb := segs[2].b1
-	sign := make([]uint64, nb)
-	for s := range 3 {
-		role := e.role(s)
-		for b := segs[s].b0; b < segs[s].b1; b++ {
-			sign[b] = rows[b*k+k-1] ^ mixedWord(role, c, b)
-		}
-	}
-	putBuf(rows)
 	return sign, nil
+}
+
+// mixedCarries returns the carries out of the low m bits of a + b in mixed
+// form (one word per block, mixedWords), rows holding the bits of a at U and
+// of b at N and R (L words per block): the window round and the carry tree,
+// 1 + log2(cmpWindows(m)) rounds.
+func (e *Engine) mixedCarries(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L, m int) ([]uint64, error) {
+	W := cmpWindows(m)
+	gp, err := e.winRound(ctx, call, segs, rows, L, gpFn(m, W))
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.carryTree2(ctx, call, segs[2].hi, W, gp)
+	if err != nil {
+		return nil, err
+	}
+	return e.mixedWords(segs, c), nil
 }
 
 // EQZ implements vm.Engine (AEQZ): 1 where x == 0, else 0.
 func (e *Engine) EQZ(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-	return e.unaryParts(ctx, x, (*Engine).eqz)
+	return e.eqz(ctx, x)
 }
 
 func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
@@ -241,15 +238,7 @@ func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	if err != nil {
 		return nil, err
 	}
-	nb := segs[2].b1
-	bitsW := make([]uint64, nb)
-	for s := range 3 {
-		role := e.role(s)
-		for b := segs[s].b0; b < segs[s].b1; b++ {
-			bitsW[b] = mixedWord(role, z, b)
-		}
-	}
-	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: bitsW})
+	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: e.mixedWords(segs, z)})
 	if err != nil {
 		return nil, err
 	}
@@ -300,9 +289,9 @@ func (e *Engine) ringWidth(coef u128) uint {
 	if coef.isZero() {
 		return 1
 	}
-	tz := uint(0)
-	for coef.bit(tz) == 0 {
-		tz++
+	tz := bits.TrailingZeros64(coef.lo)
+	if coef.lo == 0 {
+		tz = 64 + bits.TrailingZeros64(coef.hi)
 	}
-	return uint(e.k) - tz
+	return uint(e.k - tz)
 }

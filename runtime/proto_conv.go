@@ -49,9 +49,13 @@ func (e *Engine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.Share, 
 		return nil, err
 	}
 	// G, P and p of every bit position, L words per block and component
+	// (every word written below)
 	var G, P, pp [2][]uint64
 	for c := range 2 {
-		G[c], P[c], pp[c] = make([]uint64, nb*L), make([]uint64, nb*L), make([]uint64, nb*L)
+		G[c], P[c], pp[c] = getBuf(nb*L), getBuf(nb*L), getBuf(nb*L)
+		defer putBuf(G[c])
+		defer putBuf(P[c])
+		defer putBuf(pp[c])
 		for b := range nb {
 			yb := y[c][b*11*L/4:]
 			for j := range L / 4 {
@@ -126,7 +130,7 @@ func (e *Engine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.Share, 
 	runs := groupRuns(lens, 0, n)
 	offs := make([]int, len(lens))
 	for g := range lens {
-		offs[g] = runOff(lens, g)
+		offs[g] = totalLen(lens[:g])
 	}
 	for c := range 2 {
 		for b := range nb {
@@ -164,15 +168,6 @@ func (e *Engine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.Share, 
 		}
 	}
 	return rs, nil
-}
-
-// runOff is the offset of group g in the concatenation.
-func runOff(lens []int, g int) int {
-	o := 0
-	for _, n := range lens[:g] {
-		o += n
-	}
-	return o
 }
 
 // prefixFn is the window function of A2B on L rows in 4-bit windows:
@@ -228,4 +223,31 @@ func (e *Engine) B2A(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 		return nil, err
 	}
 	return groupShares(r0, r1, lens), nil
+}
+
+// groupRuns returns, for the element range [lo, hi) of the concatenation of
+// groups of the given lengths, the sub-slices of every group it overlaps:
+// indices, and the range within each group.
+type groupRun struct{ g, lo, hi int }
+
+func groupRuns(lens []int, lo, hi int) []groupRun {
+	var rs []groupRun
+	off := 0
+	for g, n := range lens {
+		a, b := max(lo, off), min(hi, off+n)
+		if a < b {
+			rs = append(rs, groupRun{g, a - off, b - off})
+		}
+		off += n
+	}
+	return rs
+}
+
+// totalLen is the number of elements of groups of the given lengths.
+func totalLen(lens []int) int {
+	t := 0
+	for _, n := range lens {
+		t += n
+	}
+	return t
 }

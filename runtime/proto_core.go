@@ -291,10 +291,10 @@ func (e *Engine) winRound(ctx context.Context, call uint64, segs [3]segment, row
 			bn := min(winBatch, nbS-b)
 			mk.words(mask[:bn*M])
 			for i := range bn {
-				o := out.w[(b+i)*nOut : (b+i+1)*nOut]
-				f.evalBlock(o, mask[i*M:], rows[(s.b0+b+i)*L:], false)
-				xorWords(o, rho[(b+i)*nOut:])
+				f.evalBlock(out.w[(b+i)*nOut:(b+i+1)*nOut], mask[i*M:], rows[(s.b0+b+i)*L:], false)
 			}
+			o := out.w[b*nOut : (b+bn)*nOut]
+			vm.Xor64(o, o, rho[b*nOut:(b+bn)*nOut])
 		}
 		return out
 	}
@@ -310,19 +310,7 @@ func (e *Engine) winRound(ctx context.Context, call uint64, segs [3]segment, row
 	// Receive: from prev the masked monomials of segment me-1, then B_N of
 	// segment me+1; from next the masked monomials of segment me+1, then
 	// B_R of segment me-1.
-	eN, err := e.recv(ctx, Prev(me), uBytes(sN))
-	if err != nil {
-		return res, err
-	}
-	eR, err := e.recv(ctx, Next(me), uBytes(sR))
-	if err != nil {
-		return res, err
-	}
-	fromN, err := e.recv(ctx, Prev(me), oBytes(sR))
-	if err != nil {
-		return res, err
-	}
-	fromR, err := e.recv(ctx, Next(me), oBytes(sN))
+	eN, eR, fromN, fromR, err := e.recvMixed(ctx, uBytes(sN), uBytes(sR), oBytes(sR), oBytes(sN))
 	if err != nil {
 		return res, err
 	}
@@ -333,18 +321,19 @@ func (e *Engine) winRound(ctx context.Context, call uint64, segs [3]segment, row
 		ow := blockWords(other, nbS, nOut, s.tailLanes())
 		rho := res[rhoComp][s.b0*nOut : s.b1*nOut]
 		y := res[outComp][s.b0*nOut : s.b1*nOut]
-		for b := range nbS {
-			o := y[b*nOut : (b+1)*nOut]
-			f.evalBlock(o, evw[b*M:], rows[(s.b0+b)*L:], true)
-			xorWords(o, rho[b*nOut:])
-			xorWords(o, ow[b*nOut:])
+		for b := 0; b < nbS; b += winBatch {
+			b1 := min(b+winBatch, nbS)
+			for i := b; i < b1; i++ {
+				f.evalBlock(y[i*nOut:(i+1)*nOut], evw[i*M:], rows[(s.b0+i)*L:], true)
+			}
+			o := y[b*nOut : b1*nOut]
+			vm.Xor64(o, o, rho[b*nOut:b1*nOut])
+			vm.Xor64(o, o, ow[b*nOut:b1*nOut])
 		}
 	}
 	final(sN, eN, fromR, 0, 1) // N: (y_N, y_R)
 	final(sR, eR, fromN, 1, 0) // R: (y_R, y_U)
-	for _, m := range [][]byte{eN, eR, fromN, fromR} {
-		releaseMsg(m)
-	}
+	releaseMsg(eN, eR, fromN, fromR)
 	return res, nil
 }
 

@@ -15,8 +15,8 @@ package runtime
 //
 // Streams of segment s (sub ids subInj + 8s + i): from the key of R and U
 // σ0 (i = 0), σ1 (1), ρ_U (2); from the key of U and N τ0, τ1, ρ_N and ρ'
-// (3, truncation only). Ring values of a segment are laid out planar: the
-// low words of its elements, then (k = 128) the high words, in streams and
+// (3, truncation only). Ring values of a segment are laid out interleaved:
+// each element's low word, then (k = 128) its high word, in streams and
 // messages alike. Messages: U → N e0 = c + σ0, e1 = a_t + σ1 mod 2^m
 // (packed); U → R e0' = c + τ0, D = u0 - ρ' (truncation), e1' = a_t + τ1;
 // N → R B_N = v0·τ0 + v1·τ1 + ρ_N; R → N B_R = v0·σ0 + v1·σ1 + ρ_U.
@@ -51,24 +51,6 @@ func (in *injIn) w1(i, k int) uint {
 		return m
 	}
 	return 0
-}
-
-// ring vectors of a segment, planar
-type planar struct{ lo, hi []uint64 }
-
-func (p planar) set(j int, x u128) {
-	p.lo[j] = x.lo
-	if p.hi != nil {
-		p.hi[j] = x.hi
-	}
-}
-
-func vecPart(v vm.Vec, lo, hi int) planar {
-	p := planar{lo: v.Lo[lo:hi:hi]}
-	if v.Hi != nil {
-		p.hi = v.Hi[lo:hi:hi]
-	}
-	return p
 }
 
 // fields of packed bit streams (width <= 128)
@@ -135,29 +117,6 @@ type injRun struct {
 
 func (r *injRun) sid(s, i int) uint32 { return uint32(subInj + 8*s + i) }
 
-func (r *injRun) mask(x u128) u128 {
-	if r.kw == 1 {
-		x.hi = 0
-	}
-	return x
-}
-
-// ring element j of interleaved words (kw per element)
-func (r *injRun) get(w []uint64, j int) u128 {
-	if r.kw == 1 {
-		return u128{w[j], 0}
-	}
-	return u128{w[2*j], w[2*j+1]}
-}
-
-func (r *injRun) set(w []uint64, j int, x u128) {
-	if r.kw == 1 {
-		w[j] = x.lo
-		return
-	}
-	w[2*j], w[2*j+1] = x.lo, x.hi
-}
-
 func (r *injRun) e0Words(s int) int { return r.kw * r.segs[s].n() }
 func (r *injRun) uBytes(s int) int  { return 8*r.e0Words(s) + bytesFor(r.w1Tot[s]) }
 func (r *injRun) dWords(s int) int {
@@ -197,27 +156,14 @@ func (e *Engine) inject2(ctx context.Context, call uint64, segs [3]segment, in *
 	if err := e.send(Prev(me), r.side(Next(me), e.next, roleR)); err != nil {
 		return r0, r1, err
 	}
-	uN, err := e.recv(ctx, Prev(me), r.uBytes(Prev(me)))
-	if err != nil {
-		return r0, r1, err
-	}
-	uR, err := e.recv(ctx, Next(me), r.uBytes(Next(me))+8*r.dWords(Next(me)))
-	if err != nil {
-		return r0, r1, err
-	}
-	fromN, err := e.recv(ctx, Prev(me), 8*r.e0Words(Next(me)))
-	if err != nil {
-		return r0, r1, err
-	}
-	fromR, err := e.recv(ctx, Next(me), 8*r.e0Words(Prev(me)))
+	uN, uR, fromN, fromR, err := e.recvMixed(ctx, r.uBytes(Prev(me)), r.uBytes(Next(me))+8*r.dWords(Next(me)),
+		8*r.e0Words(Next(me)), 8*r.e0Words(Prev(me)))
 	if err != nil {
 		return r0, r1, err
 	}
 	r.finish(Prev(me), e.prev, roleN, uN, fromR, r0, r1)
 	r.finish(Next(me), e.next, roleR, uR, fromN, r0, r1)
-	for _, m := range [][]byte{uN, uR, fromN, fromR} {
-		releaseMsg(m)
-	}
+	releaseMsg(uN, uR, fromN, fromR)
 	return r0, r1, nil
 }
 
@@ -256,7 +202,7 @@ func (r *injRun) uPart(r0, r1 vm.Vec) (toN, toR []byte) {
 			rP.words(dd[w0:w1])
 			copy(rp, dd[w0:w1])
 		}
-		y0, y1 := vecPart(r0, s.lo+c0, s.lo+c0+cn), vecPart(r1, s.lo+c0, s.lo+c0+cn)
+		y0, y1 := subVec(r0, s.lo+c0, s.lo+c0+cn), subVec(r1, s.lo+c0, s.lo+c0+cn)
 		off = r.uChunk(s.lo+c0, cn, off, eN[w0:w1], eR[w0:w1], ru, rn, rp, dd[min(w0, len(dd)):min(w1, len(dd))], e1N, e1R, y0, y1)
 	}
 	return oN.bytes(r.uBytes(me)), oR.bytes(r.uBytes(me) + 8*dw)
@@ -265,7 +211,7 @@ func (r *injRun) uPart(r0, r1 vm.Vec) (toN, toR []byte) {
 // uChunk is U's loop over cn elements from global index i0: e0 += c; for a
 // truncation e1 += a_t, D = u0 - ρ' (D holds ρ' on entry); y0 = ρ_U + D,
 // y1 = ρ_N + ρ'. It returns the bit offset of the next wrap field.
-func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []uint64, y0, y1 planar) uint {
+func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []uint64, y0, y1 vm.Vec) uint {
 	in := r.in
 	cw := in.bits
 	switch {
@@ -281,7 +227,7 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 			eN[j] += c
 			eR[j] += c
 			if r.path != 2 {
-				y0.lo[j], y1.lo[j] = ru[j], rn[j]
+				y0.Lo[j], y1.Lo[j] = ru[j], rn[j]
 				continue
 			}
 			a := x0[j] + x1[j] + 1<<62
@@ -294,8 +240,8 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 			p := rp[j]
 			d := a>>m - sub - p
 			D[j] = d
-			y0.lo[j] = ru[j] + d
-			y1.lo[j] = rn[j] + p
+			y0.Lo[j] = ru[j] + d
+			y1.Lo[j] = rn[j] + p
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	case r.path != 0:
@@ -314,8 +260,8 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 			eR[2*j], cy = bits.Add64(eR[2*j], c, 0)
 			eR[2*j+1] += cy
 			if r.path != 2 {
-				y0.lo[j], y0.hi[j] = ru[2*j], ru[2*j+1]
-				y1.lo[j], y1.hi[j] = rn[2*j], rn[2*j+1]
+				y0.Lo[j], y0.Hi[j] = ru[2*j], ru[2*j+1]
+				y1.Lo[j], y1.Hi[j] = rn[2*j], rn[2*j+1]
 				continue
 			}
 			al, c2 := bits.Add64(x0l[j], x1l[j], 0)
@@ -330,10 +276,10 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 			dl, b := bits.Sub64(ul, pl, 0)
 			dh := uh - ph - b
 			D[2*j], D[2*j+1] = dl, dh
-			y0.lo[j], cy = bits.Add64(ru[2*j], dl, 0)
-			y0.hi[j] = ru[2*j+1] + dh + cy
-			y1.lo[j], cy = bits.Add64(rn[2*j], pl, 0)
-			y1.hi[j] = rn[2*j+1] + ph + cy
+			y0.Lo[j], cy = bits.Add64(ru[2*j], dl, 0)
+			y0.Hi[j] = ru[2*j+1] + dh + cy
+			y1.Lo[j], cy = bits.Add64(rn[2*j], pl, 0)
+			y1.Hi[j] = rn[2*j+1] + ph + cy
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	}
@@ -344,26 +290,26 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 	for j := range cn {
 		i := i0 + j
 		cc := u128{bitAtW(cw, i), 0}
-		r.set(eN, j, r.mask(r.get(eN, j).add(cc)))
-		r.set(eR, j, r.mask(r.get(eR, j).add(cc)))
-		y0v, y1v := r.get(ru, j), r.get(rn, j)
+		setWordElem(eN, r.kw, j, r.e.mask(wordElem(eN, r.kw, j).add(cc)))
+		setWordElem(eR, r.kw, j, r.e.mask(wordElem(eR, r.kw, j).add(cc)))
+		y0v, y1v := wordElem(ru, r.kw, j), wordElem(rn, r.kw, j)
 		if r.hasU0 {
 			var u0 u128
 			if w := in.w1(i, r.k); w > 0 {
-				a := r.mask(ringElem(in.x0, i).add(ringElem(in.x1, i)).add(offset))
+				a := r.e.mask(ringElem(in.x0, i).add(ringElem(in.x1, i)).add(offset))
 				at := u128{a.bit(uk - 1), 0}
 				setField(e1N, off, w, getField(e1N, off, w).add(at))
 				setField(e1R, off, w, getField(e1R, off, w).add(at))
 				off += w
-				u0 = r.mask(a.lshr(w).sub(one.shl(uk - 2 - w)))
+				u0 = r.e.mask(a.lshr(w).sub(one.shl(uk - 2 - w)))
 			}
-			p := r.get(rp, j)
-			d := r.mask(u0.sub(p))
-			r.set(D, j, d)
+			p := wordElem(rp, r.kw, j)
+			d := r.e.mask(u0.sub(p))
+			setWordElem(D, r.kw, j, d)
 			y0v, y1v = y0v.add(d), y1v.add(p)
 		}
-		y0.set(j, r.mask(y0v))
-		y1.set(j, r.mask(y1v))
+		setRingElem(y0, j, r.e.mask(y0v))
+		setRingElem(y1, j, r.e.mask(y1v))
 	}
 	return off
 }
@@ -409,14 +355,14 @@ func (r *injRun) vconst(i int, b u128) (d, bt uint64, cst u128, neg bool) {
 	}
 	w := in.w1(i, r.k)
 	if w == 0 { // m = k-1: -(c ⊕ d)
-		return d, 0, r.mask(u128{d, 0}.neg()), true
+		return d, 0, r.e.mask(u128{d, 0}.neg()), true
 	}
 	bt = b.bit(uk - 1)
 	cst = b.lshr(w).add(u128{d, 0})
 	if bt == 1 {
 		cst = cst.sub(u128{1, 0}.shl(uk - w))
 	}
-	return d, bt, r.mask(cst), false
+	return d, bt, r.e.mask(cst), false
 }
 
 // sideChunk sets b = v0·b + v1·(mask1 field) + ρ for cn elements.
@@ -458,7 +404,7 @@ func (r *injRun) sideChunk(i0, cn int, off uint, x vm.Vec, b, rho, m1 []uint64) 
 			bv = ringElem(x, i)
 		}
 		d, bt, _, neg := r.vconst(i, bv)
-		v := r.get(b, j)
+		v := wordElem(b, r.kw, j)
 		if (d == 1) != neg {
 			v = v.neg()
 		}
@@ -466,7 +412,7 @@ func (r *injRun) sideChunk(i0, cn int, off uint, x vm.Vec, b, rho, m1 []uint64) 
 			v = v.add(mulV1(getField(m1, off, w), w, bt, r.uk))
 			off += w
 		}
-		r.set(b, j, r.mask(v.add(r.get(rho, j))))
+		setWordElem(b, r.kw, j, r.e.mask(v.add(wordElem(rho, r.kw, j))))
 	}
 	return off
 }
@@ -526,12 +472,12 @@ func (r *injRun) finish(si int, key *pairPRG, role int, msgU, other []byte, r0, 
 			clear(adj)
 		}
 		off = r.finishChunk(s.lo+c0, cn, off, x, e0[w0:w1], ow[w0:w1], rho, adj, e1,
-			vecPart(yR, s.lo+c0, s.lo+c0+cn), vecPart(yO, s.lo+c0, s.lo+c0+cn))
+			subVec(yR, s.lo+c0, s.lo+c0+cn), subVec(yO, s.lo+c0, s.lo+c0+cn))
 	}
 }
 
 // finishChunk: yR = v0·e0 + v1·e1 - ow - ρ + cst, yO = ρ + adj.
-func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e1 []uint64, yR, yO planar) uint {
+func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e1 []uint64, yR, yO vm.Vec) uint {
 	cw := r.in.bits
 	switch {
 	case r.path != 0 && r.kw == 1:
@@ -551,8 +497,8 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 				}
 				cst += bv>>m - bt<<(64-m)
 			}
-			yR.lo[j] = v - ow[j] - rho[j] + cst
-			yO.lo[j] = rho[j] + adj[j]
+			yR.Lo[j] = v - ow[j] - rho[j] + cst
+			yO.Lo[j] = rho[j] + adj[j]
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	case r.path != 0:
@@ -580,10 +526,10 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 			l, b = bits.Sub64(l, rl, 0)
 			h = h - rh - b
 			var c uint64
-			yR.lo[j], c = bits.Add64(l, cl, 0)
-			yR.hi[j] = h + ch + c
-			yO.lo[j], c = bits.Add64(rl, adj[2*j], 0)
-			yO.hi[j] = rh + adj[2*j+1] + c
+			yR.Lo[j], c = bits.Add64(l, cl, 0)
+			yR.Hi[j] = h + ch + c
+			yO.Lo[j], c = bits.Add64(rl, adj[2*j], 0)
+			yO.Hi[j] = rh + adj[2*j+1] + c
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	}
@@ -594,7 +540,7 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 			bv = ringElem(x, i)
 		}
 		d, bt, cst, neg := r.vconst(i, bv)
-		v := r.get(e0, j)
+		v := wordElem(e0, r.kw, j)
 		if (d == 1) != neg {
 			v = v.neg()
 		}
@@ -602,9 +548,9 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 			v = v.add(mulV1(getField(e1, off, w), w, bt, r.uk))
 			off += w
 		}
-		rho := r.get(rho, j)
-		yR.set(j, r.mask(v.sub(r.get(ow, j)).sub(rho).add(cst)))
-		yO.set(j, r.mask(rho.add(r.get(adj, j))))
+		rho := wordElem(rho, r.kw, j)
+		setRingElem(yR, j, r.e.mask(v.sub(wordElem(ow, r.kw, j)).sub(rho).add(cst)))
+		setRingElem(yO, j, r.e.mask(rho.add(wordElem(adj, r.kw, j))))
 	}
 	return off
 }
@@ -617,15 +563,10 @@ func (in *injIn) fast(k int) (int, uint) {
 	if in.mOf == nil {
 		return 1, 0
 	}
-	if in.n == 0 {
+	if in.n == 0 || !uniformM(in.mOf) {
 		return 0, 0
 	}
 	m := in.mOf[0]
-	for _, x := range in.mOf {
-		if x != m {
-			return 0, 0
-		}
-	}
 	if m < 1 || m > 62 || int(m) == k-1 {
 		return 0, 0
 	}

@@ -36,6 +36,7 @@ package runtime
 // elements into three segments with U = 0, 1, 2 (proto_slice.go).
 
 import (
+	"context"
 	"math/bits"
 )
 
@@ -55,6 +56,26 @@ func (e *Engine) role(u int) int {
 		return roleN
 	}
 	return roleR
+}
+
+// recvMixed receives the messages of a mixed round, in the order the peers
+// send them: from the previous party its U part of the segment where this
+// party is N (uN bytes), from the next party its U part of the segment where
+// this party is R (uR bytes), then B_N from the previous party and B_R from
+// the next (bN, bR bytes).
+func (e *Engine) recvMixed(ctx context.Context, uN, uR, bN, bR int) (msgUN, msgUR, fromN, fromR []byte, err error) {
+	prev, next := Prev(e.me), Next(e.me)
+	if msgUN, err = e.recv(ctx, prev, uN); err != nil {
+		return
+	}
+	if msgUR, err = e.recv(ctx, next, uR); err != nil {
+		return
+	}
+	if fromN, err = e.recv(ctx, prev, bN); err != nil {
+		return
+	}
+	fromR, err = e.recv(ctx, next, bR)
+	return
 }
 
 // ---- window functions ----

@@ -45,9 +45,7 @@ func stride(v vm.Vec) int {
 // putRing encodes the ring vector v at b (k/8 bytes per element).
 func putRing(k int, b []byte, v vm.Vec) {
 	if k == 64 {
-		for i, x := range v.Lo {
-			binary.LittleEndian.PutUint64(b[8*i:], x)
-		}
+		putWords(b, v.Lo)
 		return
 	}
 	for i, x := range v.Lo {
@@ -59,9 +57,7 @@ func putRing(k int, b []byte, v vm.Vec) {
 // getRing decodes len(v) ring elements from b into v.
 func getRing(k int, v vm.Vec, b []byte) {
 	if k == 64 {
-		for i := range v.Lo {
-			v.Lo[i] = binary.LittleEndian.Uint64(b[8*i:])
-		}
+		getWords(v.Lo, b)
 		return
 	}
 	for i := range v.Lo {
@@ -113,15 +109,6 @@ func (e *Engine) Mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
 	lens := make([]int, len(x))
 	for g := range x {
 		lens[g] = blen(x[g].Len(), y[g].Len())
-	}
-	if b := e.parts(totalLen(lens)); len(b) > 2 {
-		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
-			xs, ys := make([]vm.Share, len(runs)), make([]vm.Share, len(runs))
-			for j, r := range runs {
-				xs[j], ys[j] = sliceShare(x[r.g], r.lo, r.hi), sliceShare(y[r.g], r.lo, r.hi)
-			}
-			return c.mul(ctx, xs, ys)
-		})
 	}
 	return e.mul(ctx, x, y)
 }

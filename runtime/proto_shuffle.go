@@ -42,65 +42,26 @@ import (
 	"github.com/mpcs/mpcs/vm"
 )
 
-// ---- ring planes ----
+// ---- ring vectors ----
+//
+// The shuffle works on the concatenation of all vectors of an instruction,
+// one ring vector (vm.Vec of ring k) per share component, with the vm
+// kernels for its arithmetic.
 
-// ringBuf holds m elements of Z_2^k as planes: lo words, and hi words for
-// k = 128 (nil for k = 64). The shuffle works on the concatenation of all
-// vectors of an instruction.
-type ringBuf struct{ lo, hi []uint64 }
-
-func (e *Engine) newRingBuf(m int) ringBuf {
-	r := ringBuf{lo: make([]uint64, m)}
-	if e.k == 128 {
-		r.hi = make([]uint64, m)
-	}
-	return r
-}
-
-// add sets r = a + b (mod 2^k).
-func (r ringBuf) add(a, b ringBuf) {
-	if r.hi == nil {
-		for i := range r.lo {
-			r.lo[i] = a.lo[i] + b.lo[i]
-		}
-		return
-	}
-	alo, ahi, blo, bhi := a.lo[:len(r.lo)], a.hi[:len(r.lo)], b.lo[:len(r.lo)], b.hi[:len(r.lo)]
-	for i := range r.lo {
-		lo, c := bits.Add64(alo[i], blo[i], 0)
-		r.lo[i], r.hi[i] = lo, ahi[i]+bhi[i]+c
-	}
-}
-
-// sub sets r = a − b (mod 2^k).
-func (r ringBuf) sub(a, b ringBuf) {
-	if r.hi == nil {
-		for i := range r.lo {
-			r.lo[i] = a.lo[i] - b.lo[i]
-		}
-		return
-	}
-	alo, ahi, blo, bhi := a.lo[:len(r.lo)], a.hi[:len(r.lo)], b.lo[:len(r.lo)], b.hi[:len(r.lo)]
-	for i := range r.lo {
-		lo, c := bits.Sub64(alo[i], blo[i], 0)
-		r.lo[i], r.hi[i] = lo, ahi[i]-bhi[i]-c
-	}
-}
-
-// gather sets r = π(a) blockwise: the buffers are G blocks of len(perm)
-// elements, and r[g·n + i] = a[g·n + perm[i]].
-func (r ringBuf) gather(a ringBuf, perm []int) {
+// gatherBlocks sets dst = π(src) blockwise: the vectors are blocks of
+// len(perm) elements, and dst[g·n + i] = src[g·n + perm[i]].
+func gatherBlocks(dst, src vm.Vec, perm []int) {
 	n := len(perm)
 	if n == 0 {
 		return
 	}
-	for off := 0; off < len(r.lo); off += n {
-		dl, sl := r.lo[off:off+n], a.lo[off:off+n]
+	for off := 0; off < len(dst.Lo); off += n {
+		dl, sl := dst.Lo[off:off+n], src.Lo[off:off+n]
 		for i, j := range perm {
 			dl[i] = sl[j]
 		}
-		if r.hi != nil {
-			dh, sh := r.hi[off:off+n], a.hi[off:off+n]
+		if dst.Hi != nil {
+			dh, sh := dst.Hi[off:off+n], src.Hi[off:off+n]
 			for i, j := range perm {
 				dh[i] = sh[j]
 			}
@@ -108,72 +69,50 @@ func (r ringBuf) gather(a ringBuf, perm []int) {
 	}
 }
 
-// randRing returns m ring elements from the PRG stream g (the lo plane, then
-// the hi plane).
-func (e *Engine) randRing(g *prg, m int) ringBuf {
-	r := e.newRingBuf(m)
-	g.words(r.lo)
-	if r.hi != nil {
-		g.words(r.hi)
+// randRing returns m ring elements from the PRG stream g (the low words,
+// then the high words).
+func (e *Engine) randRing(g *keyStream, m int) vm.Vec {
+	r := vm.NewVec(e.k, m)
+	g.words(r.Lo)
+	if r.Hi != nil {
+		g.words(r.Hi)
 	}
 	return r
 }
 
-// encode returns r as a message: every element as k/8 little-endian bytes,
-// low word first.
-func (r ringBuf) encode() []byte {
-	if r.hi == nil {
-		return wordsToBytes(r.lo, 8*len(r.lo))
-	}
-	w := make([]uint64, 2*len(r.lo))
-	for i := range r.lo {
-		w[2*i], w[2*i+1] = r.lo[i], r.hi[i]
-	}
-	return wordsToBytes(w, 8*len(w))
+// encodeRing returns v as a message: every element as k/8 little-endian
+// bytes, low word first.
+func (e *Engine) encodeRing(v vm.Vec) []byte {
+	b := newMsg(v.Len() * ringBytes(e.k))
+	putRing(e.k, b, v)
+	return b
 }
 
-// decodeRing is the inverse of encode for m elements.
-func (e *Engine) decodeRing(b []byte, m int) ringBuf {
-	w := bytesToWords(b)
+// decodeRing is the inverse of encodeRing for m elements (for k = 64 a view
+// of b where the machine allows it).
+func (e *Engine) decodeRing(b []byte, m int) vm.Vec {
 	if e.k == 64 {
-		return ringBuf{lo: w[:m]}
+		return vm.Vec{Lo: wordsIn(b, m)}
 	}
-	r := e.newRingBuf(m)
-	for i := range r.lo {
-		r.lo[i], r.hi[i] = w[2*i], w[2*i+1]
-	}
+	r := vm.NewVec(e.k, m)
+	getRing(e.k, r, b)
 	return r
 }
 
-// ringBufOf concatenates component c of the shares xs (each of length n)
-// into one buffer; with c2 >= 0 it is the sum of components c and c2.
-func (e *Engine) ringBufOf(xs []vm.Share, n, c, c2 int) ringBuf {
-	r := e.newRingBuf(len(xs) * n)
+// concatComp concatenates component c of the shares xs (each of length n)
+// into one ring vector; with c2 >= 0 it is the sum of components c and c2.
+func (e *Engine) concatComp(xs []vm.Share, n, c, c2 int) vm.Vec {
+	r := vm.NewVec(e.k, len(xs)*n)
 	for g, s := range xs {
-		copy(r.lo[g*n:], s[c].Lo)
-		if r.hi != nil {
-			copy(r.hi[g*n:], s[c].Hi)
-		}
+		blk, a := subVec(r, g*n, (g+1)*n), e.norm(s[c])
 		if c2 >= 0 {
-			blk := ringBuf{lo: r.lo[g*n : (g+1)*n]}
-			o := ringBuf{lo: s[c2].Lo}
-			if r.hi != nil {
-				blk.hi, o.hi = r.hi[g*n:(g+1)*n], s[c2].Hi
-			}
-			blk.add(blk, o)
+			vm.AddVec(e.k, blk, a, e.norm(s[c2]))
+			continue
 		}
+		copy(blk.Lo, a.Lo)
+		copy(blk.Hi, a.Hi)
 	}
 	return r
-}
-
-// block returns vector g of a buffer of blocks of n elements as a vm.Vec
-// that shares r's storage, with capacity limited to the block.
-func (r ringBuf) block(g, n int) vm.Vec {
-	v := vm.Vec{Lo: r.lo[g*n : (g+1)*n : (g+1)*n]}
-	if r.hi != nil {
-		v.Hi = r.hi[g*n : (g+1)*n : (g+1)*n]
-	}
-	return v
 }
 
 // ---- permutations from a pairwise PRG ----
@@ -181,7 +120,7 @@ func (r ringBuf) block(g, n int) vm.Vec {
 // prgInts reads uniform integers from a PRG stream; both holders of the key
 // read the same words in the same order.
 type prgInts struct {
-	g   *prg
+	g   *keyStream
 	buf []uint64
 	i   int
 }
@@ -205,7 +144,7 @@ func (r *prgInts) uniform(bound uint64) uint64 {
 
 // randPerm draws a uniformly random permutation of [0, n) from the PRG
 // stream g (Fisher–Yates).
-func randPerm(g *prg, n int) []int {
+func randPerm(g *keyStream, n int) []int {
 	p := make([]int, n)
 	for i := range p {
 		p[i] = i
@@ -249,14 +188,14 @@ func (e *Engine) shuffle(ctx context.Context, xs []vm.Share) ([]vm.Share, error)
 	}
 	out := make([]vm.Share, len(xs))
 	for g := range xs {
-		out[g] = vm.Share{y0.block(g, n), y1.block(g, n)}
+		out[g] = vm.Share{subVec(y0, g*n, (g+1)*n), subVec(y1, g*n, (g+1)*n)}
 	}
 	return out, nil
 }
 
 // shuffleBuf runs the two rounds for the vectors xs of length n >= 2 and
 // returns this party's components of the result, the vectors concatenated.
-func (e *Engine) shuffleBuf(ctx context.Context, xs []vm.Share, n int) (ringBuf, ringBuf, error) {
+func (e *Engine) shuffleBuf(ctx context.Context, xs []vm.Share, n int) (vm.Vec, vm.Vec, error) {
 	m := len(xs) * n
 	eb := ringBytes(e.k)
 	want := [3]int{-1, -1, -1}
@@ -265,53 +204,53 @@ func (e *Engine) shuffleBuf(ctx context.Context, xs []vm.Share, n int) (ringBuf,
 	case 0:
 		// k_01 is this party's next key, k_20 its previous one.
 		k01, k20 := e.next.g[prgRand], e.prev.g[prgRand]
-		a := e.ringBufOf(xs, n, 0, 1) // x_0 + x_1
+		a := e.concatComp(xs, n, 0, 1) // x_0 + x_1
 		p01 := randPerm(k01, n)
 		z1 := e.randRing(k01, m)
-		c := e.newRingBuf(m)
-		c.gather(a, p01)
-		c.add(c, z1)
-		out[2] = c.encode()
+		c := vm.NewVec(e.k, m)
+		gatherBlocks(c, a, p01)
+		vm.AddVec(e.k, c, c, z1)
+		out[2] = e.encodeRing(c)
 		want[1] = m * eb
 		in, err := e.round(ctx, out, want)
 		if err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
 		ev := e.decodeRing(in[1], m)
 		p20 := randPerm(k20, n)
 		y1 := e.randRing(k01, m)
-		g := e.newRingBuf(m)
-		g.gather(ev, p20)
-		g.sub(g, y1) // G − y_1
-		out = [3][]byte{2: g.encode()}
+		g := vm.NewVec(e.k, m)
+		gatherBlocks(g, ev, p20)
+		vm.SubVec(e.k, g, g, y1) // G − y_1
+		out = [3][]byte{2: e.encodeRing(g)}
 		want = [3]int{-1, -1, m * eb}
 		if in, err = e.round(ctx, out, want); err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
-		g.add(g, e.decodeRing(in[2], m)) // y_0
+		vm.AddVec(e.k, g, g, e.decodeRing(in[2], m)) // y_0
 		return g, y1, nil
 	case 1:
 		k01, k12 := e.prev.g[prgRand], e.next.g[prgRand]
-		b := e.ringBufOf(xs, n, 1, -1) // x_2
+		b := e.concatComp(xs, n, 1, -1) // x_2
 		p01 := randPerm(k01, n)
 		z1 := e.randRing(k01, m)
-		d := e.newRingBuf(m)
-		d.gather(b, p01)
-		d.sub(d, z1)
+		d := vm.NewVec(e.k, m)
+		gatherBlocks(d, b, p01)
+		vm.SubVec(e.k, d, d, z1)
 		p12 := randPerm(k12, n)
 		z2 := e.randRing(k12, m)
-		ev := e.newRingBuf(m)
-		ev.gather(d, p12)
-		ev.add(ev, z2)
-		out[0] = ev.encode()
+		ev := vm.NewVec(e.k, m)
+		gatherBlocks(ev, d, p12)
+		vm.AddVec(e.k, ev, ev, z2)
+		out[0] = e.encodeRing(ev)
 		if _, err := e.round(ctx, out, want); err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
 		y1 := e.randRing(k01, m)
 		y2 := e.randRing(k12, m)
 		// round 2 carries nothing for this party, but every party counts it.
 		if _, err := e.round(ctx, [3][]byte{}, want); err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
 		return y1, y2, nil
 	default:
@@ -319,25 +258,25 @@ func (e *Engine) shuffleBuf(ctx context.Context, xs []vm.Share, n int) (ringBuf,
 		want[0] = m * eb
 		in, err := e.round(ctx, out, want)
 		if err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
 		c := e.decodeRing(in[0], m)
 		p12 := randPerm(k12, n)
 		z2 := e.randRing(k12, m)
-		c2 := e.newRingBuf(m)
-		c2.gather(c, p12)
-		c2.sub(c2, z2)
+		c2 := vm.NewVec(e.k, m)
+		gatherBlocks(c2, c, p12)
+		vm.SubVec(e.k, c2, c2, z2)
 		p20 := randPerm(k20, n)
-		f := e.newRingBuf(m)
-		f.gather(c2, p20)
+		f := vm.NewVec(e.k, m)
+		gatherBlocks(f, c2, p20)
 		y2 := e.randRing(k12, m)
-		f.sub(f, y2) // F − y_2
-		out = [3][]byte{0: f.encode()}
+		vm.SubVec(e.k, f, f, y2) // F − y_2
+		out = [3][]byte{0: e.encodeRing(f)}
 		want = [3]int{m * eb, -1, -1}
 		if in, err = e.round(ctx, out, want); err != nil {
-			return ringBuf{}, ringBuf{}, err
+			return vm.Vec{}, vm.Vec{}, err
 		}
-		f.add(f, e.decodeRing(in[0], m)) // y_0
+		vm.AddVec(e.k, f, f, e.decodeRing(in[0], m)) // y_0
 		return y2, f, nil
 	}
 }

@@ -20,8 +20,6 @@ package runtime
 // except that the last block of a vector contributes only the bits of its
 // r valid elements per word (blockBytes).
 
-import "math/bits"
-
 // transpose64 transposes the 64×64 bit matrix a in place: afterwards bit i
 // of a[j] is what bit j of a[i] was.
 func transpose64(a *[64]uint64) {
@@ -176,5 +174,3 @@ func laneMask(r int) uint64 {
 	}
 	return 1<<uint(r) - 1
 }
-
-var _ = bits.Len

@@ -47,7 +47,7 @@ func FuzzTransposeLow(f *testing.F) {
 		want := naiveTranspose(a)
 		got := a
 		transposeLow(&got, L)
-		if [64]uint64(want) != got && !equalPrefix(want[:], got[:], L) {
+		if !equalPrefix(want[:], got[:], L) {
 			t.Fatalf("L = %d: transposeLow differs", L)
 		}
 	})

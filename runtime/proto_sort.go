@@ -109,26 +109,21 @@ func (e *Engine) sort(ctx context.Context, key vm.Share, vals []vm.Share) (vm.Sh
 	if err != nil {
 		return nil, nil, err
 	}
-	order, err := e.sortOrder(ctx, [2]vm.Vec{y0.block(0, n), y1.block(0, n)})
+	order, err := e.sortOrder(ctx, [2]vm.Vec{subVec(y0, 0, n), subVec(y1, 0, n)})
 	if err != nil {
 		return nil, nil, err
 	}
 	// apply the public order to the shuffled key and values
-	r0, r1 := e.newRingBuf((len(xs)-1)*n), e.newRingBuf((len(xs)-1)*n)
-	tail := func(r ringBuf) ringBuf {
-		t := ringBuf{lo: r.lo[n:]}
-		if r.hi != nil {
-			t.hi = r.hi[n:]
-		}
-		return t
-	}
-	r0.gather(tail(y0), order)
-	r1.gather(tail(y1), order)
+	m := (len(xs) - 1) * n
+	r0, r1 := vm.NewVec(e.k, m), vm.NewVec(e.k, m)
+	gatherBlocks(r0, subVec(y0, n, n+m), order)
+	gatherBlocks(r1, subVec(y1, n, n+m), order)
+	block := func(r vm.Vec, g int) vm.Vec { return subVec(r, g*n, (g+1)*n) }
 	out := make([]vm.Share, len(vals))
 	for g := range vals {
-		out[g] = vm.Share{r0.block(g+1, n), r1.block(g+1, n)}
+		out[g] = vm.Share{block(r0, g+1), block(r1, g+1)}
 	}
-	return vm.Share{r0.block(0, n), r1.block(0, n)}, out, nil
+	return vm.Share{block(r0, 0), block(r1, 0)}, out, nil
 }
 
 // sortSeg is a part [lo, hi) of the order still to be sorted: its first ne
@@ -385,8 +380,7 @@ func (e *Engine) openSigns(ctx context.Context, x0, x1 vm.Vec) ([]uint64, error)
 	fill := func(s segment, other []byte) {
 		ow := bytesToWords(other)
 		for i := s.lo; i < s.hi; i++ {
-			j := i - s.lo
-			out[i] = (sign[i/64]>>(i%64) ^ ow[j/64]>>(j%64)) & 1
+			out[i] = bitAtW(sign, i) ^ bitAtW(ow, i-s.lo)
 		}
 	}
 	fill(sU, dU)

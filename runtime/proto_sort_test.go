@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/tools/txtar"
 
 	"github.com/mpcs/mpcs/compiler"
 	"github.com/mpcs/mpcs/vm"
@@ -271,12 +270,7 @@ func TestSimSortAll(t *testing.T) {
 	require.NotEmpty(t, files)
 	ran := 0
 	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		require.NoError(t, err)
-		sec := map[string]string{}
-		for _, f := range ar.Files {
-			sec[f.Name] = string(f.Data)
-		}
+		sec := runTest(t, file)
 		for _, ring := range []int{128, 64} {
 			if strings.Contains(sec["options"], "ring128only") && ring == 64 {
 				continue
@@ -287,13 +281,7 @@ func TestSimSortAll(t *testing.T) {
 			}
 			ran++
 			t.Run(filepath.Base(file)+"/ring"+strconv.Itoa(ring), func(t *testing.T) {
-				params := map[string]string{}
-				for _, l := range strings.Split(strings.TrimSpace(sec["params"]), "\n") {
-					if k, v, ok := strings.Cut(l, "="); ok {
-						params[k] = v
-					}
-				}
-				simCompare(t, p, sec["data.csv"], params)
+				simCompare(t, p, sec["data.csv"], runParams(sec))
 			})
 		}
 	}

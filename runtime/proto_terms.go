@@ -60,17 +60,16 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 		}
 		return 0
 	}
-	ring := func(w []uint64, j int) u128 {
-		if kw == 1 {
-			return u128{w[j], 0}
+	// Σ_j f_ij·v_ij for element i, its fields of f (masks or a message
+	// from U) read from bit offset *off on
+	sumV := func(f []uint64, i int, off *uint) u128 {
+		var x u128
+		for j := range job.J {
+			w := job.width(i, j)
+			x = x.add(getField(f, *off, w).mul(job.v(i, j)))
+			*off += w
 		}
-		return u128{w[2*j], w[2*j+1]}
-	}
-	setRing := func(w []uint64, j int, x u128) {
-		w[kw*j] = x.lo
-		if kw == 2 {
-			w[2*j+1] = x.hi
-		}
+		return x
 	}
 	words := func(key *pairPRG, s, i, n int) []uint64 {
 		w := make([]uint64, n)
@@ -99,11 +98,11 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 			setField(eR, off, w, x.add(getField(tau, off, w)).low(w))
 			off += w
 		}
-		y0, y1 := ring(rU, t), ring(rN, t)
+		y0, y1 := wordElem(rU, kw, t), wordElem(rN, kw, t)
 		if job.hasU0 {
-			p := ring(rP, t)
+			p := wordElem(rP, kw, t)
 			d := e.mask(job.u0(i).sub(p))
-			setRing(dd, t, d)
+			setWordElem(dd, kw, t, d)
 			y0, y1 = y0.add(d), y1.add(p)
 		}
 		setRingElem(r0, i, e.mask(y0))
@@ -140,14 +139,8 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 		out := make([]uint64, kw*ns)
 		off := uint(0)
 		for t := range ns {
-			i := s.lo + t
-			var x u128
-			for j := range job.J {
-				w := job.width(i, j)
-				x = x.add(getField(vs.mk, off, w).mul(job.v(i, j)))
-				off += w
-			}
-			setRing(out, t, e.mask(x.add(ring(vs.rho, t))))
+			x := sumV(vs.mk, s.lo+t, &off)
+			setWordElem(out, kw, t, e.mask(x.add(wordElem(vs.rho, kw, t))))
 		}
 		return vs, wordsToBytes(out, 8*kw*ns)
 	}
@@ -159,19 +152,8 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 	if err := e.send(Prev(me), bR); err != nil {
 		return r0, r1, err
 	}
-	uN, err := e.recv(ctx, Prev(me), uBytes(Prev(me)))
-	if err != nil {
-		return r0, r1, err
-	}
-	uR, err := e.recv(ctx, Next(me), uBytes(Next(me))+dBytes(Next(me)))
-	if err != nil {
-		return r0, r1, err
-	}
-	fromN, err := e.recv(ctx, Prev(me), 8*kw*segs[Next(me)].n())
-	if err != nil {
-		return r0, r1, err
-	}
-	fromR, err := e.recv(ctx, Next(me), 8*kw*segs[Prev(me)].n())
+	uN, uR, fromN, fromR, err := e.recvMixed(ctx, uBytes(Prev(me)), uBytes(Next(me))+dBytes(Next(me)),
+		8*kw*segs[Next(me)].n(), 8*kw*segs[Prev(me)].n())
 	if err != nil {
 		return r0, r1, err
 	}
@@ -187,25 +169,20 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 		off := uint(0)
 		for t := range ns {
 			i := s.lo + t
-			var x u128
-			for j := range job.J {
-				w := job.width(i, j)
-				x = x.add(getField(fw, off, w).mul(job.v(i, j)))
-				off += w
-			}
-			rho := ring(vs.rho, t)
-			y := e.mask(x.sub(ring(ow, t)).sub(rho).add(job.c(i)))
+			x := sumV(fw, i, &off)
+			rho := wordElem(vs.rho, kw, t)
+			y := e.mask(x.sub(wordElem(ow, kw, t)).sub(rho).add(job.c(i)))
 			if vs.role == roleN {
 				yn := rho
 				if job.hasU0 {
-					yn = yn.add(ring(vs.rP, t))
+					yn = yn.add(wordElem(vs.rP, kw, t))
 				}
 				setRingElem(r0, i, e.mask(yn))
 				setRingElem(r1, i, y)
 			} else {
 				yu := rho
 				if job.hasU0 {
-					yu = yu.add(ring(dw, t))
+					yu = yu.add(wordElem(dw, kw, t))
 				}
 				setRingElem(r0, i, y)
 				setRingElem(r1, i, e.mask(yu))
@@ -214,12 +191,9 @@ func (e *Engine) injectTerms(ctx context.Context, call uint64, segs [3]segment, 
 	}
 	finish(vN, uN, fromR)
 	finish(vR, uR, fromN)
+	releaseMsg(uN, uR, fromN, fromR)
 	return r0, r1, nil
 }
-
-// mixedBitsOf returns element i's bit of the block words w (one word per
-// block).
-func mixedBitsOf(w []uint64, i int) uint64 { return w[i/64] >> (i % 64) & 1 }
 
 // bitsTerms is the termJob of Σ_j coef(i, j)·b_ij + konst(i) for mixed bits
 // b_ij = c ⊕ d (bit(i, j) returns c at U, d at N and R), by c ⊕ d =

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,7 +22,7 @@ func shrRoundsM(k, m int) int {
 	if m == k-1 {
 		return log2i(k)
 	}
-	return 2 + log2i(lanesBits(m)/4)
+	return 2 + log2i(cmpWindows(m))
 }
 
 // engineRounds is what each interactive opcode costs in this engine (for
@@ -190,27 +191,7 @@ type unaryCase struct {
 
 func runUnary(t *testing.T, c unaryCase) {
 	for _, k := range []int{64, 128} {
-		t.Run(fmt.Sprintf("%s/%d", c.name, k), func(t *testing.T) {
-			ctx := context.Background()
-			es := testEngines(t, k, defaultF(k), [3]InputSource{})
-			pe := vm.NewPlainEngine(k, defaultF(k), nil)
-			xs, _ := testGroups(k, c.full, uint64(k)+17)
-			xsh := dealA(t, k, xs, 4)
-			var got [3][]vm.Share
-			d := measure(es, func() {
-				got = on3(t, es, func(ctx context.Context, e *Engine) ([]vm.Share, error) {
-					return c.three(e, ctx, xsh[e.me])
-				})
-			})
-			want, err := c.plain(pe, ctx, plainShares(xs))
-			require.NoError(t, err)
-			for g := range xs {
-				requireSameVec(t, k, want[g][0], reconA(t, k, got, g), fmt.Sprintf("%s group %d", c.name, g), xs[g])
-			}
-			if c.rounds != nil {
-				require.EqualValues(t, c.rounds(k), d.rounds, "rounds")
-			}
-		})
+		t.Run(fmt.Sprintf("%s/%d", c.name, k), func(t *testing.T) { runUnaryK(t, c, k, uint64(k)+17, 4) })
 	}
 }
 
@@ -241,26 +222,18 @@ func TestShrTrunc(t *testing.T) {
 			if m >= k {
 				continue
 			}
-			mm := uint(m)
+			ms := func(x []vm.Share) []uint { return slices.Repeat([]uint{uint(m)}, len(x)) }
 			three := func(e *Engine, ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-				ms := make([]uint, len(x))
-				for i := range ms {
-					ms[i] = mm
-				}
-				return e.Shr(ctx, x, ms)
+				return e.Shr(ctx, x, ms(x))
 			}
 			plain := func(pe *vm.PlainEngine, ctx context.Context, x []vm.Share) ([]vm.Share, error) {
-				ms := make([]uint, len(x))
-				for i := range ms {
-					ms[i] = mm
-				}
-				return pe.Shr(ctx, x, ms)
+				return pe.Shr(ctx, x, ms(x))
 			}
 			t.Run(fmt.Sprintf("m%d", m), func(t *testing.T) {
 				c := unaryCase{name: "Shr", three: three, plain: plain,
 					rounds: func(kk int) int { return shrRoundsM(kk, m) }}
 				// run only for this k
-				runUnaryK(t, c, k)
+				runUnaryK(t, c, k, uint64(k)+23, 6)
 			})
 		}
 	}
@@ -298,12 +271,14 @@ func TestShrTrunc(t *testing.T) {
 	}
 }
 
-func runUnaryK(t *testing.T, c unaryCase, k int) {
+// runUnaryK checks c in ring k on the test groups of seed, dealt with
+// dealSeed, against the reference (and its rounds).
+func runUnaryK(t *testing.T, c unaryCase, k int, seed, dealSeed uint64) {
 	ctx := context.Background()
 	es := testEngines(t, k, defaultF(k), [3]InputSource{})
 	pe := vm.NewPlainEngine(k, defaultF(k), nil)
-	xs, _ := testGroups(k, c.full, uint64(k)+23)
-	xsh := dealA(t, k, xs, 6)
+	xs, _ := testGroups(k, c.full, seed)
+	xsh := dealA(t, k, xs, dealSeed)
 	var got [3][]vm.Share
 	d := measure(es, func() {
 		got = on3(t, es, func(ctx context.Context, e *Engine) ([]vm.Share, error) {
@@ -376,7 +351,7 @@ func TestA2B(t *testing.T) {
 			ctx := context.Background()
 			es := testEngines(t, k, 16, [3]InputSource{})
 			pe := vm.NewPlainEngine(k, 16, nil)
-			xs, ys := testGroups(k, true, 31)
+			xs, _ := testGroups(k, true, 31)
 			xsh := dealA(t, k, xs, 1)
 			for _, ws := range [][]uint{{0, 0, 0}, {1, 1, 1}, {0, 1, 0}} {
 				var got [3][]vm.Share
@@ -395,7 +370,6 @@ func TestA2B(t *testing.T) {
 				}
 				require.EqualValues(t, wantRounds, d.rounds, "A2B %v", ws)
 			}
-			_ = ys
 		})
 	}
 }

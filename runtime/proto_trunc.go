@@ -47,16 +47,6 @@ func (e *Engine) Trunc(ctx context.Context, x []vm.Share, m []uint) ([]vm.Share,
 // Shr implements vm.Engine (ASHR): exactly floor(x / 2^m) for x in
 // [-2^(k-2), 2^(k-2)).
 func (e *Engine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, error) {
-	lens := shareLens(x)
-	if b := e.parts(totalLen(lens)); len(b) > 2 {
-		return e.parElementwise(ctx, lens, b, false, func(c *Engine, runs []groupRun) ([]vm.Share, error) {
-			xs, mm := make([]vm.Share, len(runs)), make([]uint, len(runs))
-			for j, r := range runs {
-				xs[j], mm[j] = sliceShare(x[r.g], r.lo, r.hi), ms[r.g]
-			}
-			return c.shr(ctx, xs, mm)
-		})
-	}
 	return e.shr(ctx, x, ms)
 }
 
@@ -119,30 +109,19 @@ func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 	} else {
 		rows = e.buildRows(segs, n, L, L, val)
 	}
-	W := cmpWindows(L)
-	gp, err := e.winRound(ctx, call, segs, rows, L, gpFn(L, W))
+	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
+	cw, err := e.mixedCarries(ctx, call, segs, rows, L, L)
 	putBuf(rows)
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.carryTree2(ctx, call, n, W, gp)
-	if err != nil {
-		return nil, err
-	}
-	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
-	nb := segs[2].b1
-	cw := make([]uint64, nb)
-	for s := range 3 {
-		role := e.role(s)
-		for b := segs[s].b0; b < segs[s].b1; b++ {
-			cw[b] = mixedWord(role, c, b)
-		}
-		if M != int(uk-1) {
-			continue
-		}
-		for i := segs[s].lo; i < segs[s].hi; i++ {
-			if uint(mOf[i]) == uk-1 {
-				cw[i/64] ^= e.splitVal(role, x0, x1, i).bit(uk-1) << (i % 64)
+	if M == int(uk-1) {
+		for s := range 3 {
+			role := e.role(s)
+			for i := segs[s].lo; i < segs[s].hi; i++ {
+				if uint(mOf[i]) == uk-1 {
+					cw[i/64] ^= e.splitVal(role, x0, x1, i).bit(uk-1) << (i % 64)
+				}
 			}
 		}
 	}
@@ -327,7 +306,7 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 		}
 		return one
 	}
-	bit := func(i, j int) uint64 { return mixedBitsOf(sign, 3*i+j) }
+	bit := func(i, j int) uint64 { return bitAtW(sign, 3*i+j) }
 	corr0, corr1, err := e.injectTerms(ctx, e.newCall(), segs, e.bitsTerms(n, 3, bit, coef, konst))
 	if err != nil {
 		return nil, err
@@ -336,7 +315,3 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 	vm.AddVec(k, corr1, corr1, q1)
 	return groupShares(corr0, corr1, lens), nil
 }
-
-// lanesBits returns 4 times the windows of a comparison on m bits (the
-// bits of 4-bit windows with the same tree depth).
-func lanesBits(m int) int { return 4 * cmpWindows(m) }

@@ -9,7 +9,6 @@ package runtime
 // per-element framing (bitWriter, bitReader).
 
 import (
-	"encoding/binary"
 	"math/bits"
 
 	"github.com/mpcs/mpcs/vm"
@@ -89,33 +88,7 @@ func (a u128) ult(b u128) bool {
 
 // udivmod is unsigned 128-bit division; b must not be zero.
 func (a u128) udivmod(b u128) (q, r u128) {
-	if b.hi == 0 {
-		var r64 uint64
-		if a.hi < b.lo {
-			q.lo, r64 = bits.Div64(a.hi, a.lo, b.lo)
-		} else {
-			q.hi, r64 = bits.Div64(0, a.hi, b.lo)
-			q.lo, r64 = bits.Div64(r64, a.lo, b.lo)
-		}
-		return q, u128{r64, 0}
-	}
-	// The quotient fits in 64 bits; a trial quotient from the top 64 bits
-	// of the normalised divisor is at most one too large or small (Knuth,
-	// TAOCP 4.3.1).
-	n := uint(bits.LeadingZeros64(b.hi))
-	b1 := b.shl(n)
-	a1 := a.lshr(1)
-	tq, _ := bits.Div64(a1.hi, a1.lo, b1.hi)
-	tq >>= 63 - n
-	if tq != 0 {
-		tq--
-	}
-	q = u128{tq, 0}
-	r = a.sub(b.mul(q))
-	if !r.ult(b) {
-		q = q.add(u128{1, 0})
-		r = r.sub(b)
-	}
+	q.lo, q.hi, r.lo, r.hi = vm.DivMod128(a.lo, a.hi, b.lo, b.hi)
 	return q, r
 }
 
@@ -137,6 +110,24 @@ func setRingElem(v vm.Vec, i int, x u128) {
 	if v.Hi != nil {
 		v.Hi[i] = x.hi
 	}
+}
+
+// wordElem returns ring element j of interleaved words: kw = k/64 words per
+// element, low word first (for kw = 1 the high word is 0).
+func wordElem(w []uint64, kw, j int) u128 {
+	if kw == 1 {
+		return u128{w[j], 0}
+	}
+	return u128{w[2*j], w[2*j+1]}
+}
+
+// setWordElem stores x mod 2^(64·kw) as element j of interleaved words.
+func setWordElem(w []uint64, kw, j int, x u128) {
+	if kw == 1 {
+		w[j] = x.lo
+		return
+	}
+	w[2*j], w[2*j+1] = x.lo, x.hi
 }
 
 // signExt returns the k-bit element x read as signed, extended to 128 bits
@@ -191,39 +182,6 @@ func (b *bitReader) get(width uint) uint64 {
 		v &= 1<<width - 1
 	}
 	return v
-}
-
-// wordsToBytes encodes the first nbytes bytes of the little-endian words w.
-func wordsToBytes(w []uint64, nbytes int) []byte {
-	out := make([]byte, len(w)*8)
-	for i, x := range w {
-		binary.LittleEndian.PutUint64(out[8*i:], x)
-	}
-	return out[:nbytes]
-}
-
-// bytesToWords decodes a message into little-endian words (the last word
-// zero-padded).
-func bytesToWords(b []byte) []uint64 {
-	w := make([]uint64, (len(b)+7)/8)
-	full := len(b) / 8
-	for i := 0; i < full; i++ {
-		w[i] = binary.LittleEndian.Uint64(b[8*i:])
-	}
-	if r := len(b) % 8; r != 0 {
-		var t [8]byte
-		copy(t[:], b[8*full:])
-		w[full] = binary.LittleEndian.Uint64(t[:])
-	}
-	return w
-}
-
-// xorWords sets dst ^= src elementwise (len(src) >= len(dst)).
-func xorWords(dst, src []uint64) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] ^= src[i]
-	}
 }
 
 // bytesFor returns the bytes needed for nbits bits.

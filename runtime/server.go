@@ -424,7 +424,7 @@ func srvLevel(status int) slog.Level {
 	return slog.LevelWarn
 }
 
-// decode reads a JSON body strictly: one value, no unknown fields, at most
+// srvDecode reads a JSON body strictly: one value, no unknown fields, at most
 // limit bytes.
 func srvDecode(w http.ResponseWriter, r *http.Request, limit int64, v any) *srvError {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))

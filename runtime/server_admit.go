@@ -221,9 +221,7 @@ func (s *Server) runAdmission(ctx context.Context, adm *partyapi.Admission) ([]b
 // component's index and, per column, its name, the value component and the
 // four nonce words' component.
 func admRowHash(st *srvStored, comp, which int) [32]byte {
-	h := sha256.New()
-	var b []byte
-	b = append(b, "mpcs/share-check/v1\x00"...)
+	b := []byte("mpcs/share-check/v1\x00")
 	b = binary.AppendUvarint(b, uint64(len(st.Ticket)))
 	b = append(b, st.Ticket...)
 	b = append(b, byte(comp))
@@ -236,8 +234,7 @@ func admRowHash(st *srvStored, comp, which int) [32]byte {
 			b = binary.LittleEndian.AppendUint64(b, c.Nonce[w][which])
 		}
 	}
-	h.Write(b)
-	return [32]byte(h.Sum(nil))
+	return sha256.Sum256(b)
 }
 
 // admit runs the admission protocol (see the top of this file) in the

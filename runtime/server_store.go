@@ -19,12 +19,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,6 +110,8 @@ type srvStore struct {
 	key  []byte
 	ring int
 	log  *slog.Logger
+
+	macs sync.Pool // of HMAC-SHA256 states under key (see mac)
 
 	q      chan *srvWrite
 	stop   chan struct{}
@@ -210,12 +214,23 @@ func (s *srvStore) Close() error {
 }
 
 // mac is the HMAC of a record: its kind and its fields, each length-prefixed.
+// Every stored row read is verified with it, so the keyed HMAC states are
+// reused (a Reset is cheaper than keying a new one).
 func (s *srvStore) mac(kind string, fields ...[]byte) []byte {
-	h := hmac.New(sha256.New, s.key)
+	h, ok := s.macs.Get().(hash.Hash)
+	if !ok {
+		h = hmac.New(sha256.New, s.key)
+	}
+	defer s.macs.Put(h)
+	h.Reset()
 	var lp [binary.MaxVarintLen64]byte
-	for _, f := range append([][]byte{[]byte(fmt.Sprintf("mpcs/%s/v%d", kind, srvFormat))}, fields...) {
+	field := func(f []byte) {
 		h.Write(lp[:binary.PutUvarint(lp[:], uint64(len(f)))])
 		h.Write(f)
+	}
+	field([]byte("mpcs/" + kind + "/v" + strconv.Itoa(srvFormat)))
+	for _, f := range fields {
+		field(f)
 	}
 	return h.Sum(nil)
 }
@@ -490,11 +505,8 @@ func (s *srvStore) dataset(ctx context.Context, name string) (*srvDatasetState, 
 
 // srvChain extends a dataset's digest of admitted tickets by one ticket.
 func srvChain(d [32]byte, ticket string) [32]byte {
-	h := sha256.New()
-	h.Write(d[:])
-	h.Write(binary.AppendUvarint(nil, uint64(len(ticket))))
-	h.Write([]byte(ticket))
-	return [32]byte(h.Sum(nil))
+	b := binary.AppendUvarint(d[:], uint64(len(ticket)))
+	return sha256.Sum256(append(b, ticket...))
 }
 
 // ---- submissions ----

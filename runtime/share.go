@@ -18,8 +18,7 @@ import (
 	"github.com/mpcs/mpcs/vm"
 )
 
-// randomVec returns n uniform elements of ring k (words when k = 64 and
-// words is true).
+// randomVec returns n uniform elements of ring k (64-bit words for k = 64).
 func randomVec(k, n int, r io.Reader) (vm.Vec, error) {
 	v := vm.NewVec(k, n)
 	w := k / 64
@@ -79,9 +78,8 @@ func SplitBool(x vm.Vec, rnd io.Reader) ([3]vm.Share, error) {
 		}
 	}
 	c[2] = vm.NewWords(n)
-	for i := range n {
-		c[2].Lo[i] = x.Lo[i] ^ c[0].Lo[i] ^ c[1].Lo[i]
-	}
+	vm.Xor64(c[2].Lo, x.Lo, c[0].Lo)
+	vm.Xor64(c[2].Lo, c[2].Lo, c[1].Lo)
 	var s [3]vm.Share
 	for p := range 3 {
 		s[p] = vm.Share{vm.CloneVec(c[p]), vm.CloneVec(c[(p+1)%3])}
@@ -108,9 +106,8 @@ func ReconstructBool(s [3]vm.Share) (vm.Vec, error) {
 		return vm.Vec{}, err
 	}
 	r := vm.NewWords(s[0].Len())
-	for i := range r.Lo {
-		r.Lo[i] = s[0][0].Lo[i] ^ s[1][0].Lo[i] ^ s[2][0].Lo[i]
-	}
+	vm.Xor64(r.Lo, s[0][0].Lo, s[1][0].Lo)
+	vm.Xor64(r.Lo, r.Lo, s[2][0].Lo)
 	return r, nil
 }
 

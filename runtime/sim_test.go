@@ -62,6 +62,30 @@ func simCompare(t *testing.T, p *vm.Program, csv string, params map[string]strin
 	return st
 }
 
+// runTest reads the sections of a compiler run test (testdata/run/*.txtar).
+func runTest(t *testing.T, file string) map[string]string {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	require.NoError(t, err)
+	sec := map[string]string{}
+	for _, f := range ar.Files {
+		sec[f.Name] = string(f.Data)
+	}
+	return sec
+}
+
+// runParams returns the parameters of a run test's "params" section (one
+// name=value a line).
+func runParams(sec map[string]string) map[string]string {
+	params := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(sec["params"]), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			params[k] = v
+		}
+	}
+	return params
+}
+
 // TestSimRun runs the compiler's run tests (testdata/run/*.txtar) as three
 // parties and compares with the reference executor.
 func TestSimRun(t *testing.T) {
@@ -70,29 +94,16 @@ func TestSimRun(t *testing.T) {
 	for _, file := range files {
 		for _, ring := range []int{128, 64} {
 			t.Run(filepath.Base(file)+"/ring"+strconv.Itoa(ring), func(t *testing.T) {
-				ar, err := txtar.ParseFile(file)
-				require.NoError(t, err)
-				sec := map[string]string{}
-				for _, f := range ar.Files {
-					sec[f.Name] = string(f.Data)
-				}
+				sec := runTest(t, file)
 				if strings.Contains(sec["options"], "ring128only") && ring == 64 {
 					t.Skip("program needs the 128-bit ring")
 				}
 				p, err := compiler.Compile("prog.mpcs", []byte(sec["prog.mpcs"]), compiler.Options{Ring: ring})
 				require.NoError(t, err)
 				if op, ok := simUnsupported(p); ok {
-					// still: the parties agree on the error.
-					t.Logf("uses %s", op)
-					return
+					t.Skipf("uses %s: TestSimSortAll runs it", op)
 				}
-				params := map[string]string{}
-				for _, l := range strings.Split(strings.TrimSpace(sec["params"]), "\n") {
-					if k, v, ok := strings.Cut(l, "="); ok {
-						params[k] = v
-					}
-				}
-				st := simCompare(t, p, sec["data.csv"], params)
+				st := simCompare(t, p, sec["data.csv"], runParams(sec))
 				t.Logf("rounds %d (opcode table %d), %d bytes", st.Rounds, st.MachineRounds, st.BytesSent)
 				// the disassembler's round counts are the protocols' real ones
 				require.Equal(t, st.MachineRounds, st.Rounds, "measured rounds vs the opcode table")
@@ -128,12 +139,7 @@ func TestSimPrograms(t *testing.T) {
 func TestSimLines(t *testing.T) {
 	files, _ := filepath.Glob("../compiler/testdata/run/*.txtar")
 	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		require.NoError(t, err)
-		sec := map[string]string{}
-		for _, f := range ar.Files {
-			sec[f.Name] = string(f.Data)
-		}
+		sec := runTest(t, file)
 		if _, isErr := sec["error"]; isErr {
 			continue
 		}
@@ -165,13 +171,7 @@ func TestSimLines(t *testing.T) {
 					continue
 				}
 				t.Run(filepath.Base(file)+"/"+strconv.Itoa(i)+"/ring"+strconv.Itoa(ring), func(t *testing.T) {
-					params := map[string]string{}
-					for _, l := range strings.Split(strings.TrimSpace(sec["params"]), "\n") {
-						if k, v, ok := strings.Cut(l, "="); ok {
-							params[k] = v
-						}
-					}
-					simCompare(t, p, sec["data.csv"], params)
+					simCompare(t, p, sec["data.csv"], runParams(sec))
 				})
 			}
 		}

@@ -21,7 +21,6 @@ package runtime
 // column of 0x words only as sbits.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -32,6 +31,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mpcs/mpcs/vm"
@@ -81,32 +81,44 @@ func (f *ShareFile) Encode() ([]byte, error) {
 	if f.Ring != 64 && f.Ring != 128 {
 		return nil, fmt.Errorf("ring must be 64 or 128")
 	}
-	var b bytes.Buffer
-	b.WriteString(storeMagic)
-	b.Write(binary.LittleEndian.AppendUint16(nil, storeVersion))
-	b.Write([]byte{byte(f.Party), byte(f.Ring), byte(f.FracBits)})
-	b.Write(binary.AppendUvarint(nil, uint64(f.Rows)))
-	b.Write(binary.AppendUvarint(nil, uint64(len(f.Columns))))
+	size := len(storeMagic) + 2 + 3 + 2*binary.MaxVarintLen64 + sha256.Size
+	for _, c := range f.Columns {
+		size += binary.MaxVarintLen64 + len(c.Name) + 1 + 2*max(f.Rows, 0)*f.elemSize(c.Type)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, storeMagic...)
+	b = binary.LittleEndian.AppendUint16(b, storeVersion)
+	b = append(b, byte(f.Party), byte(f.Ring), byte(f.FracBits))
+	b = binary.AppendUvarint(b, uint64(f.Rows))
+	b = binary.AppendUvarint(b, uint64(len(f.Columns)))
 	for i, c := range f.Columns {
-		b.Write(binary.AppendUvarint(nil, uint64(len(c.Name))))
-		b.WriteString(c.Name)
-		b.WriteByte(byte(c.Type))
-		wide := f.Ring == 128 && c.Type != vm.TSbits
+		b = binary.AppendUvarint(b, uint64(len(c.Name)))
+		b = append(b, c.Name...)
+		b = append(b, byte(c.Type))
+		wide := f.elemSize(c.Type) == 16
 		for _, comp := range f.Shares[i] {
 			if comp.Len() != f.Rows || wide && len(comp.Hi) != f.Rows {
 				return nil, fmt.Errorf("column %q: share of %d elements, want %d", c.Name, comp.Len(), f.Rows)
 			}
-			for j := 0; j < f.Rows; j++ {
-				b.Write(binary.LittleEndian.AppendUint64(nil, comp.Lo[j]))
+			for j, lo := range comp.Lo {
+				b = binary.LittleEndian.AppendUint64(b, lo)
 				if wide {
-					b.Write(binary.LittleEndian.AppendUint64(nil, comp.Hi[j]))
+					b = binary.LittleEndian.AppendUint64(b, comp.Hi[j])
 				}
 			}
 		}
 	}
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
-	return b.Bytes(), nil
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...), nil
+}
+
+// elemSize is the bytes of one element of a column of type t: 16 (low
+// word, high word) for a number in ring 128, else 8.
+func (f *ShareFile) elemSize(t vm.Type) int {
+	if f.Ring == 128 && t != vm.TSbits {
+		return 16
+	}
+	return 8
 }
 
 // DecodeShareFile parses a share file, treating it as untrusted: a changed,
@@ -119,68 +131,70 @@ func DecodeShareFile(data []byte) (*ShareFile, error) {
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
 		return nil, errors.New("share file checksum mismatch: the file was changed or truncated")
 	}
-	r := bytes.NewReader(body[4:])
-	var ver uint16
-	if err := binary.Read(r, binary.LittleEndian, &ver); err != nil || ver != storeVersion {
+	b := body[len(storeMagic):] // at least the version and the header (checked above)
+	if ver := binary.LittleEndian.Uint16(b); ver != storeVersion {
 		return nil, fmt.Errorf("share file version %d, this build reads version %d", ver, storeVersion)
 	}
-	var hdr [3]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, errors.New("share file: truncated header")
-	}
-	f := &ShareFile{Party: int(hdr[0]), Ring: int(hdr[1]), FracBits: int(hdr[2])}
+	f := &ShareFile{Party: int(b[2]), Ring: int(b[3]), FracBits: int(b[4])}
+	b = b[5:]
 	if f.Party > 2 || f.Ring != 64 && f.Ring != 128 || 2*f.FracBits >= f.Ring {
 		return nil, fmt.Errorf("share file: bad header (party %d, ring %d, %d fractional bits)", f.Party, f.Ring, f.FracBits)
 	}
-	rows, err := binary.ReadUvarint(r)
-	if err != nil || rows > MaxStoreRows {
+	// uvarint reads a count from b; ok is false if there is none or it is
+	// not in its shortest form (as Encode writes it).
+	uvarint := func() (uint64, bool) {
+		x, n := binary.Uvarint(b)
+		if n <= 0 || n > 1 && b[n-1] == 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return x, true
+	}
+	rows, ok := uvarint()
+	if !ok || rows > MaxStoreRows {
 		return nil, errors.New("share file: bad row count")
 	}
-	ncols, err := binary.ReadUvarint(r)
-	if err != nil || ncols > maxStoreCols {
+	ncols, ok := uvarint()
+	if !ok || ncols > maxStoreCols {
 		return nil, errors.New("share file: bad column count")
 	}
 	f.Rows = int(rows)
 	for i := uint64(0); i < ncols; i++ {
-		n, err := binary.ReadUvarint(r)
-		if err != nil || n == 0 || n > 256 || n > uint64(r.Len()) {
+		n, ok := uvarint()
+		if !ok || n == 0 || n > 256 || n > uint64(len(b)) {
 			return nil, fmt.Errorf("share file: column %d: bad name", i)
 		}
-		name := make([]byte, n)
-		io.ReadFull(r, name)
-		t, err := r.ReadByte()
-		if err != nil || (vm.Type(t) != vm.TSint && vm.Type(t) != vm.TSfix && vm.Type(t) != vm.TSbits) {
+		name := string(b[:n])
+		b = b[n:]
+		if len(b) == 0 || (vm.Type(b[0]) != vm.TSint && vm.Type(b[0]) != vm.TSfix && vm.Type(b[0]) != vm.TSbits) {
 			return nil, fmt.Errorf("share file: column %q: bad type", name)
 		}
-		typ := vm.Type(t)
-		wide := f.Ring == 128 && typ != vm.TSbits
-		per := uint64(8)
-		if wide {
-			per = 16
-		}
-		if 2*rows*per > uint64(r.Len()) {
+		typ := vm.Type(b[0])
+		b = b[1:]
+		per := f.elemSize(typ)
+		if 2*rows*uint64(per) > uint64(len(b)) {
 			return nil, fmt.Errorf("share file: column %q: truncated", name)
 		}
-		var share vm.Share
-		for c := 0; c < 2; c++ {
-			v := vm.Vec{Lo: make([]uint64, rows)}
-			if wide {
-				v.Hi = make([]uint64, rows)
-			}
-			var w [16]byte
+		share := make(vm.Share, 2)
+		for c := range share {
+			src := b[:f.Rows*per]
+			b = b[f.Rows*per:]
+			v := vm.Vec{Lo: make([]uint64, f.Rows)}
 			for j := range v.Lo {
-				io.ReadFull(r, w[:per])
-				v.Lo[j] = binary.LittleEndian.Uint64(w[:8])
-				if wide {
-					v.Hi[j] = binary.LittleEndian.Uint64(w[8:16])
+				v.Lo[j] = binary.LittleEndian.Uint64(src[j*per:])
+			}
+			if per == 16 {
+				v.Hi = make([]uint64, f.Rows)
+				for j := range v.Hi {
+					v.Hi[j] = binary.LittleEndian.Uint64(src[j*per+8:])
 				}
 			}
-			share = append(share, v)
+			share[c] = v
 		}
-		f.Columns = append(f.Columns, vm.Column{Name: string(name), Type: typ})
+		f.Columns = append(f.Columns, vm.Column{Name: name, Type: typ})
 		f.Shares = append(f.Shares, share)
 	}
-	if r.Len() != 0 {
+	if len(b) != 0 {
 		return nil, errors.New("share file: trailing bytes")
 	}
 	return f, nil
@@ -201,24 +215,17 @@ func WriteShareFile(path string, f *ShareFile) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
-	if _, err := w.Write(data); err != nil {
-		tmp.Close()
-		return err
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o600)
 	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
+	if err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
@@ -250,76 +257,70 @@ func ShareCSV(r io.Reader, k, f int, rnd io.Reader) ([3]*ShareFile, error) {
 	if err != nil {
 		return out, err
 	}
-	header, cells, err := readCells(text)
+	schema, err := csvShareSchema(text)
 	if err != nil {
 		return out, err
-	}
-	var schema []vm.Column
-	for j, name := range header {
-		kind := columnKind(cells, j)
-		switch kind {
-		case "bits":
-			schema = append(schema, vm.Column{Name: name, Type: vm.TSbits})
-		case "int":
-			schema = append(schema, vm.Column{Name: name, Type: vm.TSint}, vm.Column{Name: name, Type: vm.TSfix})
-		default:
-			schema = append(schema, vm.Column{Name: name, Type: vm.TSfix})
-		}
 	}
 	data, err := vm.ReadCSVSchema(bytes.NewReader(text), k, f, schema)
 	if err != nil {
 		return out, err
 	}
-	for p := range out {
-		out[p] = &ShareFile{Party: p, Ring: k, FracBits: f, Rows: data.Rows}
+	shared, err := SplitDataset(data, rnd)
+	if err != nil {
+		return out, err
 	}
-	for i, col := range data.Columns {
-		var parts [3]vm.Share
-		if col.Type == vm.TSbits {
-			parts, err = SplitBool(data.Values[i], rnd)
-		} else {
-			parts, err = SplitArith(k, data.Values[i], rnd)
-		}
-		if err != nil {
-			return out, err
-		}
-		for p := range out {
-			out[p].Columns = append(out[p].Columns, col)
-			out[p].Shares = append(out[p].Shares, parts[p])
-		}
+	for p, sd := range shared {
+		out[p] = &ShareFile{Party: p, Ring: k, FracBits: f, Rows: sd.Rows, Columns: sd.Columns, Shares: sd.Shares}
 	}
 	return out, nil
 }
 
-// readCells reads the header and the cells of a CSV text.
-func readCells(text []byte) ([]string, [][]string, error) {
+// csvShareSchema reads the header and classifies each column by its cells
+// (vm.ReadCSVSchema then parses the values): a column with a 0x word is
+// sbits; otherwise one with a decimal point or an exponent is sfix, and a
+// column of whole numbers is offered both as sint and as sfix.
+func csvShareSchema(text []byte) ([]vm.Column, error) {
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	rows, err := cr.ReadAll()
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("the CSV has no header row")
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, nil, errors.New("the CSV has no header row")
+	header = slices.Clone(header) // the next Read may reuse it
+	types := make([]vm.Type, len(header))
+	for j := range types {
+		types[j] = vm.TSint
 	}
-	return rows[0], rows[1:], nil
-}
-
-// columnKind classifies a column: "bits" (0x words), "int" (whole numbers) or "fix".
-func columnKind(cells [][]string, j int) string {
-	kind := "int"
-	for _, row := range cells {
-		if j >= len(row) {
-			continue
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
 		}
-		s := strings.TrimSpace(row[j])
-		switch {
-		case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
-			return "bits"
-		case strings.ContainsAny(s, ".eE"):
-			kind = "fix"
+		if err != nil {
+			return nil, err
+		}
+		for j, cell := range rec[:min(len(rec), len(header))] {
+			s := strings.TrimSpace(cell)
+			switch {
+			case types[j] == vm.TSbits: // stays sbits
+			case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
+				types[j] = vm.TSbits
+			case strings.ContainsAny(s, ".eE"):
+				types[j] = vm.TSfix
+			}
 		}
 	}
-	return kind
+	var schema []vm.Column
+	for j, name := range header {
+		schema = append(schema, vm.Column{Name: name, Type: types[j]})
+		if types[j] == vm.TSint {
+			schema = append(schema, vm.Column{Name: name, Type: vm.TSfix})
+		}
+	}
+	return schema, nil
 }

@@ -241,11 +241,7 @@ func (n *trTLSNet) identify(cs tls.ConnectionState) (int, error) {
 func (n *trTLSNet) Party() int { return n.party }
 
 func (n *trTLSNet) Session(ctx context.Context, id SessionID) (Conn, error) {
-	s, err := n.m.open(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return n.m.session(ctx, id)
 }
 
 // Close ends every session, writes what is queued (up to a short timeout),

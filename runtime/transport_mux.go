@@ -22,8 +22,6 @@ package runtime
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -245,6 +243,16 @@ func (m *trMux) sweepLocked(now time.Time) {
 	}
 }
 
+// session is Network.Session of the endpoints: open, with a nil Conn (not
+// a nil *trSession) on failure.
+func (m *trMux) session(ctx context.Context, id SessionID) (Conn, error) {
+	s, err := m.open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // open opens session id, waiting up to m.wait for missing links.
 func (m *trMux) open(ctx context.Context, id SessionID) (*trSession, error) {
 	if err := ctx.Err(); err != nil {
@@ -321,53 +329,6 @@ type trSession struct {
 	recvd  atomic.Int64
 	closed atomic.Bool
 	once   sync.Once
-
-	subMu sync.Mutex
-	subs  map[int]*trSession // sub-links, closed with the session
-}
-
-// subConn is implemented by Conns that open sub-links: further FIFO
-// channels of the same session to the same parties, independent of the
-// session's own and of each other, so that parts of a protocol can run
-// concurrently. Sub(i) on the three parties' Conns of one session gives
-// the three ends of sub-link i.
-type subConn interface {
-	Sub(i int) (Conn, error)
-}
-
-// subSessionID is the session id of sub-link i of session id: a hash, so
-// that it collides with no other session's.
-func subSessionID(id SessionID, i int) SessionID {
-	var b [16 + 8 + 8]byte
-	copy(b[:], "mpcs sub")
-	copy(b[8:], id[:])
-	binary.BigEndian.PutUint64(b[24:], uint64(i))
-	h := sha256.Sum256(b[:])
-	var sub SessionID
-	copy(sub[:], h[:16])
-	return sub
-}
-
-// Sub returns sub-link i of the session (see subConn), opening it on first
-// use; it is closed when the session is.
-func (s *trSession) Sub(i int) (Conn, error) {
-	s.subMu.Lock()
-	defer s.subMu.Unlock()
-	if s.closed.Load() {
-		return nil, fmt.Errorf("session %s %w", s.id, ErrSessionClosed)
-	}
-	if c := s.subs[i]; c != nil {
-		return c, nil
-	}
-	c, err := s.m.open(context.Background(), subSessionID(s.id, i))
-	if err != nil {
-		return nil, err
-	}
-	if s.subs == nil {
-		s.subs = make(map[int]*trSession)
-	}
-	s.subs[i] = c
-	return c, nil
 }
 
 func (s *trSession) Party() int { return s.m.party }
@@ -414,14 +375,7 @@ func (s *trSession) Stats() (sent, received int64) { return s.sent.Load(), s.rec
 
 func (s *trSession) Close() error {
 	s.once.Do(func() {
-		s.subMu.Lock()
 		s.closed.Store(true)
-		subs := s.subs
-		s.subs = nil
-		s.subMu.Unlock()
-		for _, c := range subs {
-			c.Close()
-		}
 		m := s.m
 		m.mu.Lock()
 		if m.sessions[s.id] == s {

@@ -46,7 +46,8 @@ func simOnce(tb testing.TB, p *vm.Program, data *vm.Dataset) (*vm.Result, runtim
 
 // BenchmarkStats runs whole statistics programs as three parties in one
 // process (runtime.Sim over in-memory networks, k = 128). s/run is the wall
-// time of the run after dealing the shares (SimStats.Elapsed).
+// time of the run after dealing the shares (SimStats.Elapsed). The outputs
+// must be the reference executor's, bit for bit (as in TestStatsSim).
 func BenchmarkStats(b *testing.B) {
 	cases := []struct {
 		name string
@@ -75,11 +76,16 @@ func BenchmarkStats(b *testing.B) {
 			data := benchData(b, p, n, uint64(n))
 			b.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(b *testing.B) {
 				var el time.Duration
+				var res *vm.Result
 				var st runtime.SimStats
 				for range b.N {
-					_, st = simOnce(b, p, data)
+					res, st = simOnce(b, p, data)
 					el += st.Elapsed
 				}
+				b.StopTimer()
+				want, err := vm.Emulate(context.Background(), p, data, nil)
+				require.NoError(b, err)
+				require.Equal(b, string(want.JSON()), string(res.JSON()), "three parties and the reference executor differ")
 				b.ReportMetric(el.Seconds()/float64(b.N), "s/run")
 				b.ReportMetric(float64(st.Rounds), "rounds")
 				b.ReportMetric(float64(st.BytesSent)/float64(n), "B/row")

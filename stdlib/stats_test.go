@@ -374,7 +374,6 @@ type statCase struct {
 	// positive: run on |x| + 1 as well as on the raw data (means of
 	// positive data).
 	positive bool
-	math     bool // needs stdlib/math.mpcs
 }
 
 func maxAbs(vs ...[]float64) float64 {
@@ -506,16 +505,16 @@ var statCases = []statCase{
 	{name: "linear_regression-proportional", prog: "a, b = linear_regression(x, y, proportional=True W)\noutput(\"r\", [a, b])", minRows: 2, stops: "linear regression requires at least two data points",
 		ref: func(x, y, k []float64, f int) []float64 { return refRegression(x, y, true) },
 		tol: tolerance{16 * unit, 4e-7}, scale: scaleWant},
-	{name: "pstdev", prog: `output("r", pstdev(x W))`, minRows: 1, stops: "pstdev requires at least one data point", math: true,
+	{name: "pstdev", prog: `output("r", pstdev(x W))`, minRows: 1, stops: "pstdev requires at least one data point",
 		ref: func(x, y, k []float64, f int) []float64 { return one(math.Sqrt(refVariance(x, 0))) },
 		tol: tolerance{16 * unit, 2e-7}, scale: scaleWant},
-	{name: "stdev", prog: `output("r", stdev(x W))`, minRows: 2, stops: "stdev requires at least two data points", math: true,
+	{name: "stdev", prog: `output("r", stdev(x W))`, minRows: 2, stops: "stdev requires at least two data points",
 		ref: func(x, y, k []float64, f int) []float64 { return one(math.Sqrt(refVariance(x, 1))) },
 		tol: tolerance{16 * unit, 2e-7}, scale: scaleWant},
-	{name: "correlation", prog: `output("r", correlation(x, y W))`, minRows: 2, stops: "correlation requires at least two data points", math: true,
+	{name: "correlation", prog: `output("r", correlation(x, y W))`, minRows: 2, stops: "correlation requires at least two data points",
 		ref: func(x, y, k []float64, f int) []float64 { return one(refCorrelation(x, y)) },
 		tol: tolerance{0, 1}, scale: corrScale},
-	{name: "geometric_mean", prog: `output("r", geometric_mean(x W))`, minRows: 1, stops: "geometric_mean requires at least one data point", positive: true, math: true,
+	{name: "geometric_mean", prog: `output("r", geometric_mean(x W))`, minRows: 1, stops: "geometric_mean requires at least one data point", positive: true,
 		ref: func(x, y, k []float64, f int) []float64 { return one(refGeometric(x)) },
 		tol: tolerance{16 * unit, 1e-6}, scale: scaleWant},
 	{name: "gini", prog: `output("r", gini(x W))`, minRows: 1, stops: "gini requires at least one data point", positive: true,
@@ -659,10 +658,6 @@ func TestStats(t *testing.T) {
 	require.GreaterOrEqual(t, len(datasets), 20)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, c := range statCases {
-		if c.math && !haveMath() {
-			t.Logf("%s: skipped, stdlib/math.mpcs has no sqrt/log/exp yet", c.name)
-			continue
-		}
 		t.Run(c.name, func(t *testing.T) {
 			for _, d := range datasets {
 				runs := []dataset{d}
@@ -699,9 +694,6 @@ func TestStats64(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(small), 8)
 	for _, c := range statCases {
-		if c.math && !haveMath() {
-			continue
-		}
 		t.Run(c.name, func(t *testing.T) {
 			for _, d := range small {
 				ms := masks(len(d.x), rng)
@@ -724,11 +716,6 @@ func reportCalibration(t *testing.T) {
 	}
 }
 
-func haveMath() bool {
-	_, err := compiler.Compile("m.mpcs", []byte("from math import sqrt, log, exp\n"), compiler.Options{})
-	return err == nil
-}
-
 // TestStatsSim runs a sample of the cases as three parties (runtime.Sim over
 // in-memory networks) and requires the very same outputs as the reference
 // executor: every protocol is exact, so the results agree bit for bit.
@@ -743,9 +730,6 @@ func TestStatsSim(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(8, 8))
 	for _, c := range statCases {
-		if c.math && !haveMath() {
-			continue
-		}
 		t.Run(c.name, func(t *testing.T) {
 			for _, run := range []struct {
 				data, mask string

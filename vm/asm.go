@@ -179,6 +179,23 @@ func (a *asmParser) entry(tok, prefix string, next int) error {
 	return nil
 }
 
+// schemaEntry parses what .input, .param and .output lines start with: the
+// numbered entry (prefix and index next), the quoted name and the type.
+func (a *asmParser) schemaEntry(toks []string, prefix string, next int) (string, Type, error) {
+	if err := a.entry(toks[1], prefix, next); err != nil {
+		return "", 0, err
+	}
+	name, err := a.quoted(toks[2], "name")
+	if err != nil {
+		return "", 0, err
+	}
+	t, err := a.typ(toks[3])
+	if err != nil {
+		return "", 0, err
+	}
+	return name, t, nil
+}
+
 func (a *asmParser) directive(toks []string) error {
 	p := a.p
 	d := toks[0]
@@ -233,14 +250,7 @@ func (a *asmParser) directive(toks []string) error {
 		if err := want(4, `inN "name" type`); err != nil {
 			return err
 		}
-		if err := a.entry(toks[1], "in", len(p.Inputs)); err != nil {
-			return err
-		}
-		name, err := a.quoted(toks[2], "name")
-		if err != nil {
-			return err
-		}
-		t, err := a.typ(toks[3])
+		name, t, err := a.schemaEntry(toks, "in", len(p.Inputs))
 		if err != nil {
 			return err
 		}
@@ -251,14 +261,7 @@ func (a *asmParser) directive(toks []string) error {
 		if err := want(5, `parN "name" type kN`); err != nil {
 			return err
 		}
-		if err := a.entry(toks[1], "par", len(p.Params)); err != nil {
-			return err
-		}
-		name, err := a.quoted(toks[2], "name")
-		if err != nil {
-			return err
-		}
-		t, err := a.typ(toks[3])
+		name, t, err := a.schemaEntry(toks, "par", len(p.Params))
 		if err != nil {
 			return err
 		}
@@ -273,14 +276,7 @@ func (a *asmParser) directive(toks []string) error {
 		if err := want(5, `outN "name" type scalar|vector`); err != nil {
 			return err
 		}
-		if err := a.entry(toks[1], "out", len(p.Outputs)); err != nil {
-			return err
-		}
-		name, err := a.quoted(toks[2], "name")
-		if err != nil {
-			return err
-		}
-		t, err := a.typ(toks[3])
+		name, t, err := a.schemaEntry(toks, "out", len(p.Outputs))
 		if err != nil {
 			return err
 		}

@@ -115,19 +115,13 @@ func runShares(c *chunkEngine, lens []int, f func(ps []piece) ([]Share, error)) 
 	return out, nil
 }
 
+// concatShares joins the pieces of one group, without a copy when there is
+// only one.
 func concatShares(ps []Share) Share {
 	if len(ps) == 1 {
 		return ps[0]
 	}
-	out := make(Share, len(ps[0]))
-	for comp := range out {
-		vs := make([]Vec, len(ps))
-		for i, p := range ps {
-			vs[i] = p[comp]
-		}
-		out[comp] = exConcat(vs)
-	}
-	return out
+	return exConcatShares(ps)
 }
 
 func (c *chunkEngine) unary(ctx context.Context, x []Share, f func(context.Context, []Share) ([]Share, error)) ([]Share, error) {

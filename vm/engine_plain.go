@@ -56,7 +56,7 @@ func (e *PlainEngine) Input(_ context.Context, _ int, c Column) (Share, error) {
 	if c.Type == TSfix && e.data.FracBits != e.f {
 		return nil, fmt.Errorf("the dataset has %d fractional bits, the program %d", e.data.FracBits, e.f)
 	}
-	return e.one(exNorm(e.k, CloneVec(v))), nil
+	return e.one(rgCopy(e.k, v)), nil
 }
 
 func (e *PlainEngine) unary(x Share, f func(k int, dst, a Vec)) Share {
@@ -79,8 +79,24 @@ func (e *PlainEngine) words(x, y Vec, f func(k int, dst, a, b Vec)) Share {
 	return e.one(r)
 }
 
+// word1 is unary for results that are 64-bit words.
+func (e *PlainEngine) word1(x Share, f func(dst, a Vec)) Share {
+	r := NewWords(x.Len())
+	f(r, x[0])
+	return e.one(r)
+}
+
+// perGroup returns f(g) for every group g of an interactive call.
+func perGroup[T any](n int, f func(g int) T) []T {
+	rs := make([]T, n)
+	for g := range rs {
+		rs[g] = f(g)
+	}
+	return rs
+}
+
 // PToA implements Engine.
-func (e *PlainEngine) PToA(p Vec) Share { return e.one(exNorm(e.k, CloneVec(p))) }
+func (e *PlainEngine) PToA(p Vec) Share { return e.one(rgCopy(e.k, p)) }
 
 // PToB implements Engine.
 func (e *PlainEngine) PToB(p Vec) Share { return e.one(Vec{Lo: append([]uint64(nil), p.Lo...)}) }
@@ -124,54 +140,36 @@ func (e *PlainEngine) BAndP(x Share, p Vec) Share { return e.words(x[0], p, AndV
 
 // BNot implements Engine.
 func (e *PlainEngine) BNot(x Share) Share {
-	r := NewWords(x.Len())
-	NotVec(64, r, x[0])
-	return e.one(r)
+	return e.word1(x, func(dst, a Vec) { NotVec(64, dst, a) })
 }
 
 // BShl implements Engine.
 func (e *PlainEngine) BShl(x Share, m uint) Share {
-	r := NewWords(x.Len())
-	ShlWords(r, x[0], m)
-	return e.one(r)
+	return e.word1(x, func(dst, a Vec) { ShlWords(dst, a, m) })
 }
 
 // BShr implements Engine.
 func (e *PlainEngine) BShr(x Share, m uint) Share {
-	r := NewWords(x.Len())
-	ShrWords(r, x[0], m)
-	return e.one(r)
+	return e.word1(x, func(dst, a Vec) { ShrWords(dst, a, m) })
 }
 
 // BRotl implements Engine.
 func (e *PlainEngine) BRotl(x Share, m uint) Share {
-	r := NewWords(x.Len())
-	RotlWords(r, x[0], m)
-	return e.one(r)
-}
-
-func (e *PlainEngine) each2(x, y []Share, f func(k int, dst, a, b Vec)) []Share {
-	rs := make([]Share, len(x))
-	for g := range x {
-		rs[g] = e.binary(x[g][0], y[g][0], f)
-	}
-	return rs
+	return e.word1(x, func(dst, a Vec) { RotlWords(dst, a, m) })
 }
 
 // Mul implements Engine.
 func (e *PlainEngine) Mul(_ context.Context, x, y []Share) ([]Share, error) {
-	return e.each2(x, y, MulVec), nil
+	return perGroup(len(x), func(g int) Share { return e.binary(x[g][0], y[g][0], MulVec) }), nil
 }
 
 // Dot implements Engine.
 func (e *PlainEngine) Dot(_ context.Context, x, y []Share) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
+	return perGroup(len(x), func(g int) Share {
 		r := NewVec(e.k, 1)
 		DotVec(e.k, r, x[g][0], y[g][0])
-		rs[g] = e.one(r)
-	}
-	return rs, nil
+		return e.one(r)
+	}), nil
 }
 
 // Trunc implements Engine: exactly floor(x / 2^m).
@@ -181,49 +179,29 @@ func (e *PlainEngine) Trunc(ctx context.Context, x []Share, m []uint) ([]Share, 
 
 // Shr implements Engine.
 func (e *PlainEngine) Shr(_ context.Context, x []Share, m []uint) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		r := NewVec(e.k, x[g].Len())
-		SarConst(e.k, r, x[g][0], m[g])
-		rs[g] = e.one(r)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share {
+		return e.unary(x[g], func(k int, dst, a Vec) { SarConst(k, dst, a, m[g]) })
+	}), nil
 }
 
 // IDiv implements Engine.
 func (e *PlainEngine) IDiv(_ context.Context, x []Share, d []Vec) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		rs[g] = e.binary(x[g][0], d[g], FloorDivVec)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share { return e.binary(x[g][0], d[g], FloorDivVec) }), nil
 }
 
 // LTZ implements Engine.
 func (e *PlainEngine) LTZ(_ context.Context, x []Share) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		rs[g] = e.unary(x[g], LtzVec)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share { return e.unary(x[g], LtzVec) }), nil
 }
 
 // EQZ implements Engine.
 func (e *PlainEngine) EQZ(_ context.Context, x []Share) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		rs[g] = e.unary(x[g], EqzVec)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share { return e.unary(x[g], EqzVec) }), nil
 }
 
 // Open implements Engine.
 func (e *PlainEngine) Open(_ context.Context, x []Share) ([]Vec, error) {
-	rs := make([]Vec, len(x))
-	for g := range x {
-		rs[g] = exNorm(e.k, CloneVec(x[g][0]))
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Vec { return rgCopy(e.k, x[g][0]) }), nil
 }
 
 // permute returns v reordered: element i of the result is v[perm[i]].
@@ -285,44 +263,24 @@ func (e *PlainEngine) Shuffle(_ context.Context, x []Share) ([]Share, error) {
 
 // BAnd implements Engine.
 func (e *PlainEngine) BAnd(_ context.Context, x, y []Share) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		rs[g] = e.words(x[g][0], y[g][0], AndVec)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share { return e.words(x[g][0], y[g][0], AndVec) }), nil
 }
 
-// BOpen implements Engine.
+// BOpen implements Engine: the unsigned word as a ring element.
 func (e *PlainEngine) BOpen(_ context.Context, x []Share) ([]Vec, error) {
-	rs := make([]Vec, len(x))
-	for g := range x {
-		r := NewVec(e.k, x[g].Len())
-		copy(r.Lo, x[g][0].Lo)
-		rs[g] = r
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Vec { return rgCopy(e.k, Vec{Lo: x[g][0].Lo}) }), nil
 }
 
 // A2B implements Engine.
 func (e *PlainEngine) A2B(_ context.Context, x []Share, w []uint) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		r := NewWords(x[g].Len())
-		ExtractWordVec(e.k, r, x[g][0], int(w[g]))
-		rs[g] = e.one(r)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share {
+		return e.word1(x[g], func(dst, a Vec) { ExtractWordVec(e.k, dst, a, int(w[g])) })
+	}), nil
 }
 
 // B2A implements Engine.
 func (e *PlainEngine) B2A(_ context.Context, x []Share) ([]Share, error) {
-	rs := make([]Share, len(x))
-	for g := range x {
-		r := NewVec(e.k, x[g].Len())
-		WordToRingVec(e.k, r, x[g][0])
-		rs[g] = e.one(r)
-	}
-	return rs, nil
+	return perGroup(len(x), func(g int) Share { return e.unary(x[g], WordToRingVec) }), nil
 }
 
 // Emulate runs p in the clear on data with the given parameters (NAME to

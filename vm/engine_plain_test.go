@@ -205,7 +205,7 @@ func (e *exSplitEngine) Input(ctx context.Context, in int, c Column) (Share, err
 }
 
 func (e *exSplitEngine) PToA(p Vec) Share {
-	return Share{exNorm(e.k, CloneVec(p)), NewVec(e.k, p.Len())}
+	return Share{rgCopy(e.k, p), NewVec(e.k, p.Len())}
 }
 
 func (e *exSplitEngine) PToB(p Vec) Share {

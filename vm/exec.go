@@ -64,6 +64,7 @@ type Machine struct {
 	outs   []Vec
 	outSet []bool
 
+	cost          []int // rounds of one pass of each instruction (Instr.Rounds)
 	pc            int
 	steps, rounds int64
 }
@@ -142,7 +143,7 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 			return nil, rerr
 		}
 		if in.Op.Interactive() {
-			m.rounds += int64(in.Rounds(m.k) * max(chunks.passes, 1))
+			m.rounds += int64(m.cost[pc] * max(chunks.passes, 1))
 			chunks.passes = 0
 		}
 		pc = next
@@ -167,6 +168,12 @@ func (m *Machine) reset() {
 	m.sec[1] = make([]Share, p.NumRegs[ClassB])
 	m.outs = make([]Vec, len(p.Outputs))
 	m.outSet = make([]bool, len(p.Outputs))
+	// An instruction's rounds depend on its immediates only: work them out
+	// once, not on every execution.
+	m.cost = make([]int, len(p.Code))
+	for pc, in := range p.Code {
+		m.cost[pc] = in.Rounds(m.k)
+	}
 }
 
 // precheck validates the operands of every instruction, so that the loop can
@@ -200,12 +207,7 @@ func (m *Machine) precheck() *RuntimeError {
 		}
 		cls := Class(255)
 		for j, x := range in.Args {
-			var a Arg
-			if j < nf {
-				a = info.Fixed[j]
-			} else {
-				a = info.Group[(j-nf)%ng]
-			}
+			a, _ := bcArgAt(info, j)
 			bad := false
 			switch a.Kind {
 			case KP:
@@ -450,6 +452,20 @@ func exConcat(parts []Vec) Vec {
 	return r
 }
 
+// exConcatShares concatenates shares of one number of components, component
+// by component, into fresh storage.
+func exConcatShares(ps []Share) Share {
+	out := make(Share, len(ps[0]))
+	cs := make([]Vec, len(ps))
+	for comp := range out {
+		for i, p := range ps {
+			cs[i] = p[comp]
+		}
+		out[comp] = exConcat(cs)
+	}
+	return out
+}
+
 // exPySlice computes Python's slice(start, stop, step).indices(n) and the
 // resulting length.
 func exPySlice(n int64, start, stop, step *int64) (first, stride, count int64) {
@@ -520,6 +536,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 			return 0, err
 		}
 		var bounds [3]*int64
+		var vals [3]int64
 		for j, what := range [3]string{"slice start", "slice stop", "slice step"} {
 			if a[2+j] == 0 {
 				continue
@@ -535,7 +552,8 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 				}
 				b = max(b, -(1<<63 - 1))
 			}
-			bounds[j] = &b
+			vals[j] = b
+			bounds[j] = &vals[j]
 		}
 		first, stride, count := exPySlice(int64(v.length()), bounds[0], bounds[1], bounds[2])
 		m.setR(a[0], v.mapComps(func(c Vec) Vec { return exPick(c, int(first), int(stride), int(count)) }))
@@ -591,33 +609,27 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		m.setR(a[0], dst)
 
 	case CONCAT:
-		parts := make([]exVal, 0, len(a)-1)
-		total := 0
+		parts := make([]Share, 0, len(a)-1) // the components of each source
+		secret, total := false, 0
 		for _, x := range a[1:] {
 			v, err := m.getR(pc, x)
 			if err != nil {
 				return 0, err
 			}
-			parts = append(parts, v)
+			parts = append(parts, v.comps())
+			secret = v.secret // SameClass: all sources alike
 			total += v.length()
 		}
 		if total > m.maxLen() {
 			return 0, m.errAt(pc, "concatenation of %d elements is too long (limit %d)", total, m.maxLen())
 		}
-		ncomp := len(parts[0].comps())
-		comps := make([]Vec, ncomp)
-		for j := range comps {
-			cs := make([]Vec, len(parts))
-			for q, v := range parts {
-				pc2 := v.comps()
-				if len(pc2) != ncomp {
-					return 0, m.errAt(pc, "internal error: shares with %d and %d components", ncomp, len(pc2))
-				}
-				cs[q] = pc2[j]
+		for _, cs := range parts {
+			if len(cs) != len(parts[0]) {
+				return 0, m.errAt(pc, "internal error: shares with %d and %d components", len(parts[0]), len(cs))
 			}
-			comps[j] = exConcat(cs)
 		}
-		if parts[0].secret {
+		comps := exConcatShares(parts)
+		if secret {
 			m.setR(a[0], exVal{secret: true, sec: comps})
 		} else {
 			m.setR(a[0], exVal{pub: comps[0]})
@@ -682,7 +694,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		m.setP(a[0], r)
 
 	case CONST:
-		m.setP(a[0], exNorm(k, CloneVec(m.prog.Consts[a[1]])))
+		m.setP(a[0], rgCopy(k, m.prog.Consts[a[1]]))
 
 	case JMP:
 		next = int(a[0])
@@ -725,11 +737,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	case INPUT:
 		col := m.prog.Inputs[a[1]]
 		r := DecodeReg(a[0])
-		want := ClassA
-		if col.Type == TSbits {
-			want = ClassB
-		}
-		if r.Class != want {
+		if r.Class != inputClass(col.Type) {
 			return 0, m.errAt(pc, "input %q of type %s cannot be loaded into a %s register", col.Name, col.Type, exClassNames[r.Class])
 		}
 		s, err := m.eng.Input(ctx, int(a[1]), col)
@@ -745,7 +753,7 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 		} else {
 			v = m.prog.Consts[m.prog.Params[a[1]].Default]
 		}
-		m.setP(a[0], exNorm(k, CloneVec(v)))
+		m.setP(a[0], rgCopy(k, v))
 
 	case OUTPUT:
 		o := m.prog.Outputs[a[0]]
@@ -771,7 +779,8 @@ func (m *Machine) exec(ctx context.Context, pc int, in *Instr) (int, *RuntimeErr
 	return next, nil
 }
 
-// execLocal executes the public arithmetic and the local secret operations.
+// execLocal executes the public arithmetic; the local secret operations go
+// to execSecret.
 func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 	a := in.Args
 	k := m.k
@@ -865,24 +874,46 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		SelVec(k, r, vs[0], vs[1], vs[2])
 		m.setP(a[0], r)
 
-	// ---- local secret operations ----
+	default:
+		return m.execSecret(pc, in)
+	}
+	return nil
+}
 
+// regClass is the class of a register operand of kind KP, KA or KB.
+func regClass(kind OperandKind) Class {
+	switch kind {
+	case KA:
+		return ClassA
+	case KB:
+		return ClassB
+	}
+	return ClassP
+}
+
+// execSecret executes the local operations on secret registers. The class
+// of the result, and of every secret operand, is the picture's (operand 0).
+func (m *Machine) execSecret(pc int, in *Instr) *RuntimeError {
+	a := in.Args
+	info, _ := in.Op.Info()
+	if len(info.Fixed) == 0 {
+		return m.errAt(pc, "opcode %s is not supported", in.Op)
+	}
+	c := regClass(info.Fixed[0].Kind)
+	var r Share
+	switch in.Op {
 	case PTOA, PTOB:
 		x, err := m.getP(pc, a[1])
 		if err != nil {
 			return err
 		}
 		if in.Op == PTOA {
-			m.setS(ClassA, a[0], m.eng.PToA(x))
+			r = m.eng.PToA(x)
 		} else {
-			m.setS(ClassB, a[0], m.eng.PToB(x))
+			r = m.eng.PToB(x)
 		}
 
 	case AADD, ASUB, BXOR:
-		c := ClassA
-		if in.Op == BXOR {
-			c = ClassB
-		}
 		x, err := m.getS(pc, c, a[1])
 		if err != nil {
 			return err
@@ -894,7 +925,6 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		if _, err := m.blen(pc, x.Len(), y.Len()); err != nil {
 			return err
 		}
-		var r Share
 		switch in.Op {
 		case AADD:
 			r = m.eng.AAdd(x, y)
@@ -903,18 +933,12 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		case BXOR:
 			r = m.eng.BXor(x, y)
 		}
-		m.setS(c, a[0], r)
 
 	case ANEG, ASUM, BNOT:
-		c := ClassA
-		if in.Op == BNOT {
-			c = ClassB
-		}
 		x, err := m.getS(pc, c, a[1])
 		if err != nil {
 			return err
 		}
-		var r Share
 		switch in.Op {
 		case ANEG:
 			r = m.eng.ANeg(x)
@@ -923,38 +947,30 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		case BNOT:
 			r = m.eng.BNot(x)
 		}
-		m.setS(c, a[0], r)
 
 	case AADDP, ASUBP, AMULP, APSUB, BXORP, BANDP:
-		c := ClassA
-		if in.Op == BXORP || in.Op == BANDP {
-			c = ClassB
-		}
-		si, pi := a[1], a[2]
-		if in.Op == APSUB {
-			si, pi = a[2], a[1]
-		}
-		// Read in operand order (matters only for the error reported).
+		// One secret and one public operand, read in operand order (which
+		// matters only for the error reported): APSUB has the public first.
 		var x Share
 		var p Vec
 		var err *RuntimeError
 		if in.Op == APSUB {
-			if p, err = m.getP(pc, pi); err != nil {
-				return err
+			p, err = m.getP(pc, a[1])
+			if err == nil {
+				x, err = m.getS(pc, c, a[2])
+			}
+		} else {
+			x, err = m.getS(pc, c, a[1])
+			if err == nil {
+				p, err = m.getP(pc, a[2])
 			}
 		}
-		if x, err = m.getS(pc, c, si); err != nil {
+		if err != nil {
 			return err
-		}
-		if in.Op != APSUB {
-			if p, err = m.getP(pc, pi); err != nil {
-				return err
-			}
 		}
 		if _, err := m.blen(pc, x.Len(), p.Len()); err != nil {
 			return err
 		}
-		var r Share
 		switch in.Op {
 		case AADDP:
 			r = m.eng.AAddP(x, p)
@@ -969,10 +985,9 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		case BANDP:
 			r = m.eng.BAndP(x, p)
 		}
-		m.setS(c, a[0], r)
 
 	case BSHL, BSHR, BROTL:
-		x, err := m.getS(pc, ClassB, a[1])
+		x, err := m.getS(pc, c, a[1])
 		if err != nil {
 			return err
 		}
@@ -980,7 +995,6 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		if s >= 64 {
 			return m.errAt(pc, "shift amount %d out of range [0, 64)", s)
 		}
-		var r Share
 		switch in.Op {
 		case BSHL:
 			r = m.eng.BShl(x, uint(s))
@@ -989,44 +1003,47 @@ func (m *Machine) execLocal(pc int, in *Instr) *RuntimeError {
 		case BROTL:
 			r = m.eng.BRotl(x, uint(s))
 		}
-		m.setS(ClassB, a[0], r)
 
 	default:
 		return m.errAt(pc, "opcode %s is not supported", in.Op)
 	}
+	m.setS(c, a[0], r)
 	return nil
 }
 
 // execInteractive executes an interactive instruction: it reads and checks
 // the operands of every group, hands all groups to the engine in one call,
 // then writes the results.
+//
+// The groups follow the fixed operands (only ASORT has any); each is a
+// destination, then a secret source, then for some opcodes one more
+// operand. The classes come from the picture.
 func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *RuntimeError {
-	a := in.Args
-	k := m.k
+	info, _ := in.Op.Info()
+	n := len(info.Group)
+	if n < 2 {
+		return m.errAt(pc, "opcode %s is not supported", in.Op)
+	}
+	a := in.Args[len(info.Fixed):]
+	dst, src := regClass(info.Group[0].Kind), regClass(info.Group[1].Kind)
+	ng := len(a) / n
+	var rs []Share
+	var err error
 	switch in.Op {
 	case AMUL, ADOT, BAND:
-		c := ClassA
-		if in.Op == BAND {
-			c = ClassB
+		ys := make([]Share, ng)
+		xs, rerr := m.gather(pc, src, a, n, func(g int, x Share, ga []uint32) *RuntimeError {
+			y, rerr := m.getS(pc, src, ga[2])
+			if rerr != nil {
+				return rerr
+			}
+			ys[g] = y
+			_, rerr = m.blen(pc, x.Len(), y.Len())
+			return rerr
+		})
+		if rerr != nil {
+			return rerr
 		}
-		ng := len(a) / 3
-		xs, ys := make([]Share, ng), make([]Share, ng)
-		for g := 0; g < ng; g++ {
-			x, err := m.getS(pc, c, a[3*g+1])
-			if err != nil {
-				return err
-			}
-			y, err := m.getS(pc, c, a[3*g+2])
-			if err != nil {
-				return err
-			}
-			if _, err := m.blen(pc, x.Len(), y.Len()); err != nil {
-				return err
-			}
-			xs[g], ys[g] = x, y
-		}
-		var rs []Share
-		var err error
 		switch in.Op {
 		case AMUL:
 			rs, err = m.eng.Mul(ctx, xs, ys)
@@ -1035,33 +1052,23 @@ func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *Runti
 		case BAND:
 			rs, err = m.eng.BAnd(ctx, xs, ys)
 		}
-		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return rerr
-		}
-		for g := 0; g < ng; g++ {
-			m.setS(c, a[3*g], rs[g])
-		}
 
 	case ATRUNC, ASHR, A2B:
-		ng := len(a) / 3
-		xs, ms := make([]Share, ng), make([]uint, ng)
-		for g := 0; g < ng; g++ {
-			x, err := m.getS(pc, ClassA, a[3*g+1])
-			if err != nil {
-				return err
-			}
-			mm := a[3*g+2]
+		ms := make([]uint, ng)
+		xs, rerr := m.gather(pc, src, a, n, func(g int, _ Share, ga []uint32) *RuntimeError {
+			mm := ga[2]
 			if in.Op == A2B && mm > 1 {
 				return m.errAt(pc, "word %d out of range [0, 2)", mm)
 			}
-			if in.Op != A2B && int64(mm) >= int64(k) {
-				return m.errAt(pc, "shift amount %d out of range [0, %d)", mm, k)
+			if in.Op != A2B && int64(mm) >= int64(m.k) {
+				return m.errAt(pc, "shift amount %d out of range [0, %d)", mm, m.k)
 			}
-			xs[g], ms[g] = x, uint(mm)
+			ms[g] = uint(mm)
+			return nil
+		})
+		if rerr != nil {
+			return rerr
 		}
-		var rs []Share
-		var err error
-		c := ClassA
 		switch in.Op {
 		case ATRUNC:
 			rs, err = m.eng.Trunc(ctx, xs, ms)
@@ -1069,141 +1076,119 @@ func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *Runti
 			rs, err = m.eng.Shr(ctx, xs, ms)
 		case A2B:
 			rs, err = m.eng.A2B(ctx, xs, ms)
-			c = ClassB
-		}
-		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return rerr
-		}
-		for g := 0; g < ng; g++ {
-			m.setS(c, a[3*g], rs[g])
 		}
 
 	case AIDIV:
-		ng := len(a) / 3
-		xs, ds := make([]Share, ng), make([]Vec, ng)
-		for g := 0; g < ng; g++ {
-			x, err := m.getS(pc, ClassA, a[3*g+1])
-			if err != nil {
-				return err
+		ds := make([]Vec, ng)
+		xs, rerr := m.gather(pc, src, a, n, func(g int, x Share, ga []uint32) *RuntimeError {
+			d, rerr := m.getP(pc, ga[2])
+			if rerr != nil {
+				return rerr
 			}
-			d, err := m.getP(pc, a[3*g+2])
-			if err != nil {
-				return err
+			if _, rerr := m.blen(pc, x.Len(), d.Len()); rerr != nil {
+				return rerr
 			}
-			if _, err := m.blen(pc, x.Len(), d.Len()); err != nil {
-				return err
-			}
-			if err := m.checkRight(pc, PDIV, d); err != nil {
-				return err
-			}
-			xs[g], ds[g] = x, d
-		}
-		rs, err := m.eng.IDiv(ctx, xs, ds)
-		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
+			ds[g] = d
+			return m.checkRight(pc, PDIV, d)
+		})
+		if rerr != nil {
 			return rerr
 		}
-		for g := 0; g < ng; g++ {
-			m.setS(ClassA, a[3*g], rs[g])
-		}
+		rs, err = m.eng.IDiv(ctx, xs, ds)
 
 	case ALTZ, AEQZ, ASHUF, B2A:
-		c, rc := ClassA, ClassA
-		if in.Op == B2A {
-			c = ClassB
+		xs, rerr := m.gather(pc, src, a, n, nil)
+		if rerr != nil {
+			return rerr
 		}
-		ng := len(a) / 2
-		xs := make([]Share, ng)
-		for g := 0; g < ng; g++ {
-			x, err := m.getS(pc, c, a[2*g+1])
-			if err != nil {
-				return err
-			}
-			xs[g] = x
-		}
-		var rs []Share
-		var err error
 		switch in.Op {
 		case ALTZ:
 			rs, err = m.eng.LTZ(ctx, xs)
 		case AEQZ:
 			rs, err = m.eng.EQZ(ctx, xs)
 		case ASHUF:
-			lens := make([]int, ng)
-			for g, x := range xs {
-				lens[g] = x.Len()
-			}
-			if rerr := m.sameLen(pc, lens...); rerr != nil {
+			if rerr := m.sameLen(pc, shareLens(xs)...); rerr != nil {
 				return rerr
 			}
 			rs, err = m.eng.Shuffle(ctx, xs)
 		case B2A:
 			rs, err = m.eng.B2A(ctx, xs)
 		}
-		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
-			return rerr
-		}
-		for g := 0; g < ng; g++ {
-			m.setS(rc, a[2*g], rs[g])
-		}
 
 	case AOPEN, BOPEN:
-		c := ClassA
-		if in.Op == BOPEN {
-			c = ClassB
-		}
-		ng := len(a) / 2
-		xs := make([]Share, ng)
-		for g := 0; g < ng; g++ {
-			x, err := m.getS(pc, c, a[2*g+1])
-			if err != nil {
-				return err
-			}
-			xs[g] = x
-		}
-		var rs []Vec
-		var err error
-		if in.Op == AOPEN {
-			rs, err = m.eng.Open(ctx, xs)
-		} else {
-			rs, err = m.eng.BOpen(ctx, xs)
-		}
-		if rerr := m.engineResult(pc, err, len(rs), ng); rerr != nil {
+		xs, rerr := m.gather(pc, src, a, n, nil)
+		if rerr != nil {
 			return rerr
 		}
-		for g := 0; g < ng; g++ {
-			m.setP(a[2*g], exNorm(k, rs[g]))
+		var vs []Vec
+		if in.Op == AOPEN {
+			vs, err = m.eng.Open(ctx, xs)
+		} else {
+			vs, err = m.eng.BOpen(ctx, xs)
 		}
+		if rerr := m.engineResult(pc, err, len(vs), ng); rerr != nil {
+			return rerr
+		}
+		for g, v := range vs {
+			m.setP(a[n*g], exNorm(m.k, v))
+		}
+		return nil
 
 	case ASORT:
-		key, err := m.getS(pc, ClassA, a[1])
-		if err != nil {
-			return err
+		key, rerr := m.getS(pc, src, in.Args[1])
+		if rerr != nil {
+			return rerr
 		}
-		ng := (len(a) - 2) / 2
-		vals := make([]Share, ng)
-		lens := []int{key.Len()}
-		for g := 0; g < ng; g++ {
-			v, err := m.getS(pc, ClassA, a[2+2*g+1])
-			if err != nil {
-				return err
-			}
-			vals[g] = v
-			lens = append(lens, v.Len())
+		vals, rerr := m.gather(pc, src, a, n, nil)
+		if rerr != nil {
+			return rerr
 		}
-		if rerr := m.sameLen(pc, lens...); rerr != nil {
+		if rerr := m.sameLen(pc, shareLens(append([]Share{key}, vals...))...); rerr != nil {
 			return rerr
 		}
 		sk, sv, serr := m.eng.Sort(ctx, key, vals)
 		if rerr := m.engineResult(pc, serr, len(sv), ng); rerr != nil {
 			return rerr
 		}
-		m.setS(ClassA, a[0], sk)
-		for g := 0; g < ng; g++ {
-			m.setS(ClassA, a[2+2*g], sv[g])
-		}
+		m.setS(dst, in.Args[0], sk) // before the values, as in the picture
+		rs = sv
 
 	default:
 		return m.errAt(pc, "opcode %s is not supported", in.Op)
+	}
+	return m.scatter(pc, dst, a, n, rs, err)
+}
+
+// gather reads the secret source (operand 1, of class c) of every group of n
+// operands of a; more, if not nil, then reads and checks the rest of group g
+// (ga) before the next group is read, so that the first defect in operand
+// order is the one reported.
+func (m *Machine) gather(pc int, c Class, a []uint32, n int, more func(g int, x Share, ga []uint32) *RuntimeError) ([]Share, *RuntimeError) {
+	xs := make([]Share, len(a)/n)
+	for g := range xs {
+		ga := a[n*g : n*g+n]
+		x, err := m.getS(pc, c, ga[1])
+		if err != nil {
+			return nil, err
+		}
+		if more != nil {
+			if err := more(g, x, ga); err != nil {
+				return nil, err
+			}
+		}
+		xs[g] = x
+	}
+	return xs, nil
+}
+
+// scatter checks the engine's answer to the groups of n operands of a and
+// writes result g to the destination (operand 0, of class c) of group g.
+func (m *Machine) scatter(pc int, c Class, a []uint32, n int, rs []Share, err error) *RuntimeError {
+	if rerr := m.engineResult(pc, err, len(rs), len(a)/n); rerr != nil {
+		return rerr
+	}
+	for g, r := range rs {
+		m.setS(c, a[n*g], r)
 	}
 	return nil
 }

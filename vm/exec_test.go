@@ -736,7 +736,7 @@ func TestAssertPasses(t *testing.T) {
 func TestStepLimitAndCancel(t *testing.T) {
 	b := newExProg(64)
 	b.emit(NOP)
-	pc := b.emit(JMP, 0)
+	b.emit(JMP, 0)
 	m := NewMachine(b.p, NewPlainEngine(64, 16, nil), nil)
 	m.MaxSteps = 1000
 	_, err := m.Run(context.Background())
@@ -744,7 +744,6 @@ func TestStepLimitAndCancel(t *testing.T) {
 	if m.Steps() != 1000 {
 		t.Fatalf("steps = %d", m.Steps())
 	}
-	_ = pc
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -1079,14 +1078,13 @@ func TestRangePython(t *testing.T) {
 	b.emit(RANGE, 5, 0, 1, 2) // max-2, max-1
 	b.emit(RANGE, 6, 1, 3, 4) // every third from max down to min: too long
 	b.out("r", TInt, true, 5)
-	res, err := b.run(nil, nil)
+	_, err := b.run(nil, nil)
 	exWantErr(t, err, exAt(6)+": range of 113427455640312821154458202477256070485 elements is too long (limit 2147483647)")
-	_ = res
 	b.p.Code = b.p.Code[:6]
 	b.p.Pos = b.p.Pos[:6]
 	b.p.Outputs = nil
 	b.out("r", TInt, true, 5)
-	res = b.mustRun(t)
+	res := b.mustRun(t)
 	m := RingMax(128)
 	if got := exOutInts(t, res, "r"); len(got) != 2 || got[0] != new(big.Int).Sub(m, big.NewInt(2)).String() || got[1] != new(big.Int).Sub(m, big.NewInt(1)).String() {
 		t.Fatalf("range = %v", got)

@@ -84,6 +84,15 @@ type Instr struct {
 	Args []uint32
 }
 
+// inputClass returns the register class an input column of type t is loaded
+// into: B for sbits, A otherwise.
+func inputClass(t Type) Class {
+	if t == TSbits {
+		return ClassB
+	}
+	return ClassA
+}
+
 // EncodeReg packs a class-tagged register operand; indexes stay below 2^30
 // (Verify bounds them far lower).
 func EncodeReg(r Reg) uint32 { return r.Index<<2 | uint32(r.Class&3) }
@@ -138,14 +147,9 @@ func (in Instr) Rounds(k int) int {
 		return 0
 	}
 	m := 0
-	pic := append(append([]Arg(nil), info.Fixed...), info.Group...)
-	for i, a := range in.Args {
-		j := i
-		if i >= len(info.Fixed) && len(info.Group) > 0 {
-			j = len(info.Fixed) + (i-len(info.Fixed))%len(info.Group)
-		}
-		if j < len(pic) && pic[j].Kind == KImm {
-			m = max(m, int(a))
+	for i, x := range in.Args {
+		if a, ok := bcArgAt(info, i); ok && a.Kind == KImm {
+			m = max(m, int(x))
 		}
 	}
 	return info.Rounds(k, m)

@@ -125,6 +125,13 @@ func rgBool(b bool) rgU128 {
 	return rgU128{}
 }
 
+// DivMod128 is unsigned 128-bit division of a = aHi·2^64 + aLo by
+// b = bHi·2^64 + bLo (b must not be zero): the quotient and the remainder.
+func DivMod128(aLo, aHi, bLo, bHi uint64) (qLo, qHi, rLo, rHi uint64) {
+	q, r := rgU128{aLo, aHi}.udivmod(rgU128{bLo, bHi})
+	return q.lo, q.hi, r.lo, r.hi
+}
+
 // udivmod is unsigned 128-bit division; b must not be zero.
 func (a rgU128) udivmod(b rgU128) (q, r rgU128) {
 	if b.hi == 0 {
@@ -235,6 +242,17 @@ func CloneVec(v Vec) Vec {
 		c.Hi = append(make([]uint64, 0, len(v.Hi)), v.Hi...)
 	}
 	return c
+}
+
+// rgCopy returns a copy of v in fresh storage laid out for ring k: without
+// high words when k = 64, with zero ones when k = 128 and v has none.
+func rgCopy(k int, v Vec) Vec {
+	r := NewVec(k, v.Len())
+	copy(r.Lo, v.Lo)
+	if r.Hi != nil {
+		copy(r.Hi, v.Hi)
+	}
+	return r
 }
 
 // VecOf returns the ring vector of the given signed values.

@@ -240,11 +240,7 @@ func (v *verifier) instr(in Instr) error {
 	}
 	if in.Op == INPUT {
 		r, col := DecodeReg(in.Args[0]), p.Inputs[in.Args[1]]
-		want := ClassA
-		if col.Type == TSbits {
-			want = ClassB
-		}
-		if r.Class != want {
+		if want := inputClass(col.Type); r.Class != want {
 			return fmt.Errorf("input %q of type %s needs a register of class %s, not %s", col.Name, col.Type, want, bcRegString(r))
 		}
 	}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,42 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/compiler"
 	"github.com/mpcs/mpcs/vm"
 )
 
-// Exit statuses: 1 for errors in the program (or its run), 2 for misuse.
-const (
-	exitProgram = 1
-	exitUsage   = 2
-)
-
-// exitError carries an exit status through cobra.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-
-func usage(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-
-func main() {
-	root := newRoot(os.Stdout, os.Stderr)
-	if err := root.Execute(); err != nil {
-		code := exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "mpcc:", strings.TrimRight(msg, "\n"))
-		}
-		os.Exit(code)
-	}
-}
+func main() { cli.Main("mpcc", newRoot(os.Stdout, os.Stderr)) }
 
 type compileFlags struct {
 	out      string
@@ -74,33 +44,33 @@ func compile(path string, f *compileFlags, stderr io.Writer) (*vm.Program, error
 	if d, ok := compiler.IsDiagnostics(err); ok {
 		fmt.Fprint(stderr, d.Render())
 		n := len(d.List)
-		return nil, &exitError{exitProgram, fmt.Errorf("%d error%s", n, map[bool]string{true: "s"}[n != 1])}
+		plural := ""
+		if n != 1 {
+			plural = "s"
+		}
+		return nil, cli.Failed(fmt.Errorf("%d error%s", n, plural))
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, usage("%v", err)
+			return nil, cli.Usage("%v", err)
 		}
-		return nil, &exitError{exitUsage, err}
+		return nil, cli.Misuse(err)
 	}
 	return p, nil
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "mpcc",
-		Short:         "Compile .mpcs statistics programs for three-party secure computation",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "mpcc",
+		Short: "Compile .mpcs statistics programs for three-party secure computation",
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	cli.Root(root, stdout, stderr)
 
 	var cf compileFlags
 	compileCmd := &cobra.Command{
 		Use:   "compile PROG.mpcs [-o OUT.mpcb]",
 		Short: "Compile a program to bytecode",
-		Args:  exactArgs(1),
+		Args:  cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := compile(args[0], &cf, stderr)
 			if err != nil {
@@ -115,7 +85,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".mpcb"
 			}
 			if err := os.WriteFile(out, b, 0o644); err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fmt.Fprintf(stdout, "%s: %d instructions, %d bytes, hash %x\n", out, len(p.Code), len(b), p.Hash)
 			return nil
@@ -128,7 +98,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	checkCmd := &cobra.Command{
 		Use:   "check PROG.mpcs",
 		Short: "Report the program's errors without writing bytecode",
-		Args:  exactArgs(1),
+		Args:  cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := compile(args[0], &chk, stderr); err != nil {
 				return err
@@ -142,9 +112,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	disasmCmd := &cobra.Command{
 		Use:   "disasm PROG.mpcb",
 		Short: "Print the bytecode of a compiled program",
-		Args:  exactArgs(1),
+		Args:  cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := readBytecode(args[0])
+			p, err := cli.ReadBytecode(args[0])
 			if err != nil {
 				return err
 			}
@@ -163,41 +133,41 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long: "Run a program on cleartext rows (a CSV with a header of column names, one row per\n" +
 			"data provider) with the plaintext reference executor: the same bytecode, ring and\n" +
 			"fixed-point semantics as the three-party VM, for debugging on sample data.",
-		Args: exactArgs(1),
+		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if data == "" {
-				return usage("--data ROWS.csv is required")
+				return cli.Usage("--data ROWS.csv is required")
 			}
 			var p *vm.Program
 			var err error
 			if strings.HasSuffix(args[0], ".mpcb") {
-				p, err = readBytecode(args[0])
+				p, err = cli.ReadBytecode(args[0])
 			} else {
 				p, err = compile(args[0], &ef, stderr)
 			}
 			if err != nil {
 				return err
 			}
-			kv, err := parseParams(params)
+			kv, err := vm.ParseParamList(params)
 			if err != nil {
-				return err
+				return cli.Usage("--param: %v", err)
 			}
 			f, err := os.Open(data)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			defer f.Close()
 			ds, err := vm.ReadCSV(f, p)
 			if err != nil {
-				return &exitError{exitUsage, fmt.Errorf("%s: %w", data, err)}
+				return cli.Misuse(fmt.Errorf("%s: %w", data, err))
 			}
 			res, err := vm.Emulate(context.Background(), p, ds, kv)
 			if err != nil {
 				var re *vm.RuntimeError
 				if errors.As(err, &re) {
-					return &exitError{exitProgram, err}
+					return cli.Failed(err)
 				}
-				return &exitError{exitUsage, err}
+				return cli.Misuse(err)
 			}
 			if asJSON {
 				fmt.Fprintln(stdout, string(res.JSON()))
@@ -214,40 +184,4 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 
 	root.AddCommand(compileCmd, checkCmd, disasmCmd, emulateCmd)
 	return root
-}
-
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usage("%s takes %d argument(s), got %d (see %s --help)", cmd.Name(), n, len(args), cmd.CommandPath())
-		}
-		return nil
-	}
-}
-
-func readBytecode(path string) (*vm.Program, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usage("%v", err)
-	}
-	if !bytes.HasPrefix(b, []byte("MPCB")) {
-		return nil, usage("%s is not mpcs bytecode (compile it with mpcc compile)", path)
-	}
-	p, err := vm.Decode(b)
-	if err != nil {
-		return nil, usage("%s: %v", path, err)
-	}
-	return p, nil
-}
-
-func parseParams(params []string) (map[string]string, error) {
-	kv := map[string]string{}
-	for _, s := range params {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return nil, usage("--param %q: expected NAME=VALUE", s)
-		}
-		kv[k] = v
-	}
-	return kv, nil
 }

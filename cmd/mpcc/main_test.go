@@ -2,11 +2,12 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mpcs/mpcs/cmd/internal/cli"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,11 +21,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	err := root.Execute()
 	code := 0
 	if err != nil {
-		code = exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
+		code = cli.Code(err)
 		errb.WriteString(err.Error())
 	}
 	return out.String(), errb.String(), code

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/coordinator"
 )
 
@@ -25,11 +27,11 @@ func coordinatorCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config == "" {
-				return usage("--config COORDINATOR.toml is required")
+				return cli.Usage("--config COORDINATOR.toml is required")
 			}
 			cfg, err := coordinator.LoadConfig(config)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			var h slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
 			if jsonLog {
@@ -37,10 +39,10 @@ func coordinatorCmd() *cobra.Command {
 			}
 			srv, err := coordinator.New(cmd.Context(), cfg, coordinator.Options{Logger: slog.New(h)})
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			if err := srv.Run(cmd.Context()); err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			return nil
 		},
@@ -59,11 +61,11 @@ func coordinatorKeygenCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return usage("--out FILE is required")
+				return cli.Usage("--out FILE is required")
 			}
 			key, err := coordinator.GenerateSigningKey(out)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "coordinator signing key %s\npublic key %s\n", out, coordinator.PublicKeyHex(key))
 			return nil
@@ -84,19 +86,19 @@ func coordinatorPubkeyCmd() *cobra.Command {
 			if config != "" {
 				cfg, err := coordinator.LoadConfig(config)
 				if err != nil {
-					return usage("%v", err)
+					return cli.Usage("%v", err)
 				}
 				path = cfg.SigningKeyPath()
 			}
 			if path == "" {
-				return usage("--key FILE or --config COORDINATOR.toml is required")
+				return cli.Usage("--key FILE or --config COORDINATOR.toml is required")
 			}
 			k, err := coordinator.LoadSigningKey(path)
 			if err != nil {
 				if os.IsNotExist(err) {
-					return usage("%v (make one with `mpcs coordinator keygen --out %s`)", err, path)
+					return cli.Usage("%v (make one with `mpcs coordinator keygen --out %s`)", err, path)
 				}
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), coordinator.PublicKeyHex(k))
 			return nil

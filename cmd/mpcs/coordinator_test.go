@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,24 +45,24 @@ func TestCoordinatorKeygen(t *testing.T) {
 	assert.Equal(t, pub, strings.TrimSpace(out))
 
 	code, _, errOut := mpcs(context.Background(), "coordinator", "keygen", "--out", key)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "already exists")
 	code, _, _ = mpcs(context.Background(), "coordinator", "keygen")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 }
 
 func TestCoordinatorConfigErrors(t *testing.T) {
 	code, _, errOut := mpcs(context.Background(), "coordinator")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "--config")
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.toml")
 	require.NoError(t, os.WriteFile(bad, []byte("listen = \"127.0.0.1:1\"\ndatabase = \"sqlite://x.db\"\nsigning_key = \"k\"\nfrobnicate = 1\n"), 0o644))
 	code, _, errOut = mpcs(context.Background(), "coordinator", "--config", bad)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "frobnicate")
 	code, _, _ = mpcs(context.Background(), "coordinator", "--bogus")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 }
 
 func freePort(t *testing.T) int {
@@ -127,10 +129,10 @@ min_rows = 3
 
 	// Before min_rows: refused (exit 2) with the reason.
 	code, _, errText := mpcs(context.Background(), "query", "--coordinator", url, "--api-key", "analyst-0123456789abcdef", "--dataset", "devcon", "--hash", strings.Repeat("12", 32))
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errText, "unknown program")
 	code, _, errText = mpcs(context.Background(), "query", "--coordinator", url, "--dataset", "devcon", "--hash", strings.Repeat("12", 32))
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errText, "API key")
 	t.Setenv("MPCS_API_KEY", "analyst-0123456789abcdef")
 	code, out, _ = mpcs(context.Background(), "results", "--coordinator", url)
@@ -211,7 +213,7 @@ func TestQueryAndResults(t *testing.T) {
 	assert.Contains(t, out, "q-1")
 	assert.Contains(t, out, "abababababab")
 	code, _, errOut = mpcs(ctx, append([]string{"results", "q-404"}, base...)...)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, errOut, "404")
 
 	// Misuse.
@@ -226,17 +228,17 @@ func TestQueryAndResults(t *testing.T) {
 		{"results", "a", "b"},
 	} {
 		code, _, _ := mpcs(ctx, append(args, base...)...)
-		assert.Equal(t, exitUsage, code, args)
+		assert.Equal(t, cli.ExitUsage, code, args)
 	}
 	code, _, _ = mpcs(ctx, "query", "--dataset", "devcon", "--hash", "x", "--api-key", "k", "--coordinator", "ftp://x")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 
 	// A failed query exits 1 and says why.
 	failedQ := done
 	failedQ.Status, failedQ.Error, failedQ.Outputs = "failed", "the parties could not run the query: party 1 (https://p1): unreachable", nil
 	srv2 := stubCoordinator(t, failedQ)
 	code, out, errOut = mpcs(ctx, "query", "--dataset", "devcon", "--hash", strings.Repeat("ab", 32), "--coordinator", srv2.URL, "--api-key", "k-0123456789abcdef")
-	assert.Equal(t, exitRun, code)
+	assert.Equal(t, cli.ExitFailed, code)
 	assert.Contains(t, out, "error: the parties could not run the query")
 	assert.Contains(t, errOut, "party 1")
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,8 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
 	"github.com/mpcs/mpcs/coordinator/notary/datasource"
+	"github.com/mpcs/mpcs/runtime"
 )
 
 func init() { register(datasourceCmd) }
@@ -29,35 +30,29 @@ func datasourceCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cert == "" || key == "" {
-				return usage("--cert and --key are required (they are created if missing)")
+				return cli.Usage("--cert and --key are required (they are created if missing)")
 			}
 			if err := tlsutil.SelfSigned(cert, key, "mpcs sample data source", tlsutil.LocalHosts); err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			tlsCfg, err := tlsutil.ServerConfig(cert, key)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
-			fp, err := tlsutil.FingerprintFile(cert)
+			fp, err := runtime.CertFingerprint(cert)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			l, err := net.Listen("tcp", listen)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			srv := &http.Server{Handler: &datasource.Source{Token: token}, TLSConfig: tlsCfg,
 				ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 			abs, _ := filepath.Abs(cert)
 			fmt.Fprintf(cmd.OutOrStdout(), "data source listening on https://%s/accounts/{id} (certificate %s, sha256 %s)\n", l.Addr(), abs, fp)
-			go func() {
-				<-cmd.Context().Done()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-			}()
-			if err := srv.ServeTLS(l, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return failed(err)
+			if err := tlsutil.Serve(cmd.Context(), srv, l); err != nil {
+				return cli.Failed(err)
 			}
 			return nil
 		},

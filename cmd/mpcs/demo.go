@@ -21,6 +21,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/compiler"
 	"github.com/mpcs/mpcs/coordinator"
 	"github.com/mpcs/mpcs/coordinator/api"
@@ -69,7 +71,7 @@ func demoCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.providers < 1 {
-				return usage("--providers must be at least 1")
+				return cli.Usage("--providers must be at least 1")
 			}
 			return runDemo(cmd.Context(), o, cmd.OutOrStdout())
 		},
@@ -123,10 +125,10 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) (err error) {
 		}
 	}()
 	if err := d.setup(); err != nil {
-		return failed(err)
+		return cli.Failed(err)
 	}
 	if err := d.startAll(ctx); err != nil {
-		return failed(err)
+		return cli.Failed(err)
 	}
 	return d.run(ctx)
 }
@@ -140,40 +142,40 @@ func newDemo(o demoOptions, out io.Writer) (d *demo, err error) {
 		d.mpcs, err = os.Executable()
 	}
 	if err != nil {
-		return nil, usage("cannot find the mpcs executable: %v", err)
+		return nil, cli.Usage("cannot find the mpcs executable: %v", err)
 	}
 	if d.mpcvm, err = findBinary("mpcvm", o.bin); err != nil {
-		return nil, usage("%v", err)
+		return nil, cli.Usage("%v", err)
 	}
 	if !hasSubcommand(d.mpcvm, "serve") {
-		return nil, usage("%s has no serve command: the party server is not built in (make build)", d.mpcvm)
+		return nil, cli.Usage("%s has no serve command: the party server is not built in (make build)", d.mpcvm)
 	}
 	if !hasSubcommand(d.mpcs, "coordinator") {
-		return nil, usage("%s has no coordinator command (make build)", d.mpcs)
+		return nil, cli.Usage("%s has no coordinator command (make build)", d.mpcs)
 	}
 	d.programs = o.programs
 	if d.programs == "" {
 		wd, _ := os.Getwd()
 		root, err := findUp(wd, filepath.Join("programs", "devcon", "devcon.mpcs"))
 		if err != nil {
-			return nil, usage("cannot find programs/devcon/devcon.mpcs from %s: run the demo in the repository or give --programs DIR", wd)
+			return nil, cli.Usage("cannot find programs/devcon/devcon.mpcs from %s: run the demo in the repository or give --programs DIR", wd)
 		}
 		d.programs = filepath.Join(root, "programs")
 	}
 	d.temp = o.dir == ""
 	if d.temp {
 		if d.dir, err = os.MkdirTemp("", "mpcs-demo-"); err != nil {
-			return nil, failed(err)
+			return nil, cli.Failed(err)
 		}
 	} else {
 		if d.dir, err = filepath.Abs(o.dir); err != nil {
-			return nil, usage("%v", err)
+			return nil, cli.Usage("%v", err)
 		}
 		if entries, err := os.ReadDir(d.dir); err == nil && len(entries) > 0 {
-			return nil, usage("--dir %s is not empty: the demo starts from scratch; remove it or name another", o.dir)
+			return nil, cli.Usage("--dir %s is not empty: the demo starts from scratch; remove it or name another", o.dir)
 		}
 		if err := os.MkdirAll(d.dir, 0o700); err != nil {
-			return nil, usage("%v", err)
+			return nil, cli.Usage("%v", err)
 		}
 	}
 	fmt.Fprintf(out, "work folder %s (keys, configs, state; logs in logs/)\n", d.dir)
@@ -237,7 +239,7 @@ func (d *demo) setup() error {
 	if err := tlsutil.SelfSigned(filepath.Join(keys, "notary.crt"), filepath.Join(keys, "notary-tls.key"), "mpcs notary", tlsutil.LocalHosts); err != nil {
 		return err
 	}
-	if d.notaryFP, err = tlsutil.FingerprintFile(filepath.Join(keys, "notary.crt")); err != nil {
+	if d.notaryFP, err = runtime.CertFingerprint(filepath.Join(keys, "notary.crt")); err != nil {
 		return err
 	}
 	if err := tlsutil.SelfSigned(filepath.Join(keys, "datasource.crt"), filepath.Join(keys, "datasource.key"), "mpcs sample data source", tlsutil.LocalHosts); err != nil {
@@ -370,22 +372,10 @@ func (d *demo) startAll(ctx context.Context) error {
 		return err
 	}
 
-	if err := d.procs.waitFor(ctx, "the data source", demoStartWait, func(ctx context.Context) error {
-		hc, err := tlsutil.Trust{CAFile: filepath.Join(d.dir, "keys", "datasource.crt")}.HTTPClient(5 * time.Second)
-		if err != nil {
-			return err
-		}
-		return getOK(ctx, hc, d.sourceURL+"/health")
-	}); err != nil {
+	if err := d.waitHealthy(ctx, "the data source", tlsutil.Trust{CAFile: filepath.Join(d.dir, "keys", "datasource.crt")}, d.sourceURL+"/health"); err != nil {
 		return err
 	}
-	if err := d.procs.waitFor(ctx, "the notary", demoStartWait, func(ctx context.Context) error {
-		hc, err := tlsutil.Trust{Fingerprint: d.notaryFP}.HTTPClient(5 * time.Second)
-		if err != nil {
-			return err
-		}
-		return getOK(ctx, hc, d.notaryURL+"/v1/health")
-	}); err != nil {
+	if err := d.waitHealthy(ctx, "the notary", tlsutil.Trust{Fingerprint: d.notaryFP}, d.notaryURL+"/v1/health"); err != nil {
 		return err
 	}
 	for p := range 3 {
@@ -402,12 +392,18 @@ const demoStartWait = 60 * time.Second
 // waitParty waits until party p's API answers healthy (connected to the
 // two others).
 func (d *demo) waitParty(ctx context.Context, p int) error {
-	hc, err := tlsutil.Trust{Fingerprint: d.partyFP[p]}.HTTPClient(5 * time.Second)
+	return d.waitHealthy(ctx, fmt.Sprintf("party %d", p), tlsutil.Trust{Fingerprint: d.partyFP[p]},
+		fmt.Sprintf("https://127.0.0.1:%d/v1/health", d.api[p]))
+}
+
+// waitHealthy waits until GET u, over TLS trusted as trust says, answers
+// healthy (getOK).
+func (d *demo) waitHealthy(ctx context.Context, what string, trust tlsutil.Trust, u string) error {
+	hc, err := trust.HTTPClient(5 * time.Second)
 	if err != nil {
 		return err
 	}
-	u := fmt.Sprintf("https://127.0.0.1:%d/v1/health", d.api[p])
-	return d.procs.waitFor(ctx, fmt.Sprintf("party %d", p), demoStartWait, func(ctx context.Context) error {
+	return d.procs.waitFor(ctx, what, demoStartWait, func(ctx context.Context) error {
 		return getOK(ctx, hc, u)
 	})
 }
@@ -486,7 +482,7 @@ func (d *demo) run(parent context.Context) error {
 	fmt.Fprintf(d.out, "\nDevcon study over %d providers (query %s: computed in %s; this request waited %s):\n",
 		q.Rows, q.ID, queryCompute(q).Round(time.Millisecond), took.Round(time.Millisecond))
 	if err := printOutputs(d.out, q.Outputs); err != nil {
-		return failed(err)
+		return cli.Failed(err)
 	}
 	fmt.Fprintf(d.out, "in the clear, for comparison (the demo knows the sample source): %s\n", clearStats(ids))
 	ms := res.MedianSteps()
@@ -503,7 +499,7 @@ func (d *demo) run(parent context.Context) error {
 	case <-parent.Done():
 		return nil
 	case err := <-d.procs.exited:
-		return failed(err)
+		return cli.Failed(err)
 	}
 }
 
@@ -573,11 +569,11 @@ func (d *demo) contribute(ctx context.Context, ids []string) (*client.LoadResult
 // query runs the Devcon query as an analyst and waits for its result.
 func (d *demo) query(ctx context.Context) (*api.Query, error) {
 	an := d.analyst()
-	q, err := an.CreateQuery(ctx, api.CreateQuery{Dataset: demoDataset, ProgramHash: d.devconHash, Params: map[string]string{}})
+	q, err := an.CreateQuery(ctx, api.CreateQuery{Dataset: demoDataset, ProgramHash: d.devconHash, Params: map[string]string{}}, 0)
 	if err != nil {
 		return nil, err
 	}
-	return an.WaitQuery(ctx, q.ID, 20*time.Millisecond)
+	return an.WaitQuery(ctx, q.ID)
 }
 
 // queryCompute is how long the coordinator took from accepting a query to
@@ -607,9 +603,9 @@ func (d *demo) watch(ctx context.Context) (context.Context, func()) {
 // fail returns err, or the reason ctx ended if that explains it better.
 func (d *demo) fail(ctx context.Context, err error) error {
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
-		return failed(cause)
+		return cli.Failed(cause)
 	}
-	return failed(err)
+	return cli.Failed(err)
 }
 
 // waitAdmitted polls the dataset until want rows are admitted; it fails

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,31 +18,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mpcs/mpcs/cmd/internal/cli"
 )
-
-// Exit statuses, as mpcvm's: 1 when the operation fails (a query fails, a
-// server stops with an error), 2 for misuse (bad flags, files, config).
-const (
-	exitRun   = 1
-	exitUsage = 2
-)
-
-// exitError carries the exit status of an error.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-// usage is an error of misuse (exit status 2).
-func usage(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-
-// failed is an error of the operation itself (exit status 1).
-func failed(err error) error { return &exitError{exitRun, err} }
 
 // commands are the subcommand constructors registered by init functions.
 var commands []func() *cobra.Command
@@ -54,14 +31,10 @@ func register(f func() *cobra.Command) { commands = append(commands, f) }
 // newRoot builds the mpcs command with every registered subcommand.
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "mpcs",
-		Short:         "Private statistics over three-party secure computation: services and clients",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "mpcs",
+		Short: "Private statistics over three-party secure computation: services and clients",
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	cli.Root(root, stdout, stderr)
 	for _, f := range commands {
 		root.AddCommand(f())
 	}
@@ -73,16 +46,11 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		code := exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
+	err := root.ExecuteContext(ctx)
+	if err != nil {
 		fmt.Fprintln(stderr, "mpcs:", err)
-		return code
 	}
-	return 0
+	return cli.Code(err)
 }
 
 func main() {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/coordinator/notary"
 )
 
@@ -24,24 +26,24 @@ func notaryCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config == "" {
-				return usage("--config NOTARY.toml is required")
+				return cli.Usage("--config NOTARY.toml is required")
 			}
 			cfg, err := notary.LoadConfig(config)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			n, created, err := notary.Open(cfg, log)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fp, err := n.TLSFingerprint()
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			l, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			out := cmd.OutOrStdout()
 			if created {
@@ -51,7 +53,7 @@ func notaryCmd() *cobra.Command {
 			fmt.Fprintf(out, "notary TLS certificate sha256: %s\n", fp)
 			fmt.Fprintf(out, "notary listening on https://%s (source %s, column %s)\n", l.Addr(), cfg.Source.Name, cfg.Source.Column)
 			if err := n.Serve(cmd.Context(), l); err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			return nil
 		},

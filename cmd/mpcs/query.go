@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,8 +13,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/coordinator"
 	"github.com/mpcs/mpcs/coordinator/api"
+	"github.com/mpcs/mpcs/coordinator/client"
+	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
 	"github.com/mpcs/mpcs/vm"
 )
 
@@ -45,52 +46,54 @@ func (f *analystFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
 }
 
-func (f *analystFlags) client() (*coordinator.Client, error) {
+func (f *analystFlags) client() (*client.Coordinator, error) {
 	key := f.key
 	if key == "" {
 		key = os.Getenv("MPCS_API_KEY")
 	}
 	if key == "" {
-		return nil, usage("an API key is required: --api-key KEY or $MPCS_API_KEY")
+		return nil, cli.Usage("an API key is required: --api-key KEY or $MPCS_API_KEY")
 	}
 	if !strings.HasPrefix(f.url, "http://") && !strings.HasPrefix(f.url, "https://") {
-		return nil, usage("--coordinator %q: give an http:// or https:// URL", f.url)
+		return nil, cli.Usage("--coordinator %q: give an http:// or https:// URL", f.url)
 	}
-	c := &coordinator.Client{URL: f.url, APIKey: key}
-	if f.cacert != "" {
-		pem, err := os.ReadFile(f.cacert)
-		if err != nil {
-			return nil, usage("%v", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usage("%s: no PEM certificate", f.cacert)
-		}
-		c.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	// The requests that wait for a result are held at most a minute.
+	hc, err := tlsutil.Trust{CAFile: f.cacert}.HTTPClient(2 * time.Minute)
+	if err != nil {
+		return nil, cli.Usage("%v", err)
 	}
-	return c, nil
+	return client.NewCoordinator(f.url, key, hc), nil
 }
 
 // apiFailure maps a coordinator error to an exit status: its refusals of
 // the request (4xx) are misuse, the rest failures.
 func apiFailure(err error) error {
-	var ae *coordinator.APIError
-	if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != http.StatusTooManyRequests {
-		return usage("%v", err)
+	if st := client.StatusOf(err); st/100 == 4 && st != http.StatusTooManyRequests {
+		return cli.Usage("%v", err)
 	}
-	return failed(err)
+	return cli.Failed(err)
+}
+
+// waitQuery waits until a query is done or failed; a failed query is not an
+// error here (printQuery reports it).
+func waitQuery(ctx context.Context, c *client.Coordinator, id string) (*api.Query, error) {
+	q, err := c.WaitQuery(ctx, id)
+	if err != nil && q != nil && q.Status == "failed" {
+		return q, nil
+	}
+	return q, err
 }
 
 // printQuery prints a query as JSON or text; a failed query is an error.
-func printQuery(w io.Writer, q api.Query, asJSON bool) error {
+func printQuery(w io.Writer, q *api.Query, asJSON bool) error {
 	if asJSON {
 		b, _ := json.MarshalIndent(q, "", "  ")
 		fmt.Fprintf(w, "%s\n", b)
-	} else if err := coordinator.WriteQuery(w, q); err != nil {
-		return failed(err)
+	} else if err := coordinator.WriteQuery(w, *q); err != nil {
+		return cli.Failed(err)
 	}
 	if q.Status == "failed" {
-		return failed(fmt.Errorf("query %s failed: %s", q.ID, q.Error))
+		return cli.Failed(fmt.Errorf("query %s failed: %s", q.ID, q.Error))
 	}
 	return nil
 }
@@ -113,19 +116,19 @@ func queryCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dataset == "" {
-				return usage("--dataset is required")
+				return cli.Usage("--dataset is required")
 			}
 			if (program == "") == (hash == "") {
-				return usage("give the program as --program FILE.mpcb or --hash H (one of them)")
+				return cli.Usage("give the program as --program FILE.mpcb or --hash H (one of them)")
 			}
 			if upload && program == "" {
-				return usage("--upload needs --program FILE.mpcb")
+				return cli.Usage("--upload needs --program FILE.mpcb")
 			}
 			q := api.CreateQuery{Dataset: dataset, ProgramHash: strings.ToLower(hash), Params: map[string]string{}}
 			for _, p := range params {
 				k, v, ok := strings.Cut(p, "=")
 				if !ok || k == "" {
-					return usage("--param %q: write NAME=VALUE", p)
+					return cli.Usage("--param %q: write NAME=VALUE", p)
 				}
 				q.Params[k] = v
 			}
@@ -142,11 +145,11 @@ func queryCmd() *cobra.Command {
 			if program != "" {
 				b, err := os.ReadFile(program)
 				if err != nil {
-					return usage("%v", err)
+					return cli.Usage("%v", err)
 				}
 				p, err := vm.Decode(b)
 				if err != nil {
-					return usage("%s: %v", program, err)
+					return cli.Usage("%s: %v", program, err)
 				}
 				q.ProgramHash = hex.EncodeToString(p.Hash[:])
 				if upload {
@@ -165,8 +168,8 @@ func queryCmd() *cobra.Command {
 			}
 			if !noWait && res.Status != "done" && res.Status != "failed" {
 				id := res.ID
-				if res, err = c.WaitQuery(ctx, id); err != nil {
-					return failed(fmt.Errorf("waiting for query %s: %w", id, err))
+				if res, err = waitQuery(ctx, c, id); err != nil {
+					return cli.Failed(fmt.Errorf("waiting for query %s: %w", id, err))
 				}
 			}
 			return printQuery(cmd.OutOrStdout(), res, f.json)
@@ -204,11 +207,11 @@ func resultsCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if len(args) == 1 {
 				if dataset != "" {
-					return usage("--dataset lists queries; it does not go with a query id")
+					return cli.Usage("--dataset lists queries; it does not go with a query id")
 				}
-				var q api.Query
+				var q *api.Query
 				if wait {
-					q, err = c.WaitQuery(ctx, args[0])
+					q, err = waitQuery(ctx, c, args[0])
 				} else {
 					q, err = c.Query(ctx, args[0], 0)
 				}
@@ -218,7 +221,7 @@ func resultsCmd() *cobra.Command {
 				return printQuery(out, q, f.json)
 			}
 			if limit < 1 || limit > 1000 {
-				return usage("--limit must be 1 to 1000")
+				return cli.Usage("--limit must be 1 to 1000")
 			}
 			qs, err := c.Queries(ctx, dataset, limit)
 			if err != nil {
@@ -230,7 +233,7 @@ func resultsCmd() *cobra.Command {
 				return nil
 			}
 			if err := coordinator.WriteQueryList(out, qs); err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			return nil
 		},

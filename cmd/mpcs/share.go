@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/coordinator/client"
 	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
 	"github.com/mpcs/mpcs/stdlib/commit"
@@ -52,14 +54,14 @@ func shareCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, f := range []struct{ name, v string }{{"dataset", dataset}, {"coordinator", coordURL}, {"notary", notaryURL}, {"source-id", sourceID}} {
 				if f.v == "" {
-					return usage("--%s is required", f.name)
+					return cli.Usage("--%s is required", f.name)
 				}
 			}
 			var nonce *[commit.NonceSize]byte
 			if nonceFlag != "auto" {
 				b, err := hex.DecodeString(nonceFlag)
 				if err != nil || len(b) != commit.NonceSize {
-					return usage("--nonce must be auto or %d bytes in hex", commit.NonceSize)
+					return cli.Usage("--nonce must be auto or %d bytes in hex", commit.NonceSize)
 				}
 				nonce = (*[commit.NonceSize]byte)(b)
 			}
@@ -68,11 +70,11 @@ func shareCmd() *cobra.Command {
 			}
 			nc, err := client.NewNotary(notaryURL, notaryTrust.trust())
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			chc, err := coordTrust.trust().HTTPClient(60 * time.Second)
 			if err != nil {
-				return usage("coordinator: %v", err)
+				return cli.Usage("coordinator: %v", err)
 			}
 			p := &client.Provider{
 				Coordinator: client.NewCoordinator(coordURL, "", chc),
@@ -87,7 +89,7 @@ func shareCmd() *cobra.Command {
 			}
 			rec, err := p.Share(ctx, client.Contribution{Dataset: dataset, SourceID: sourceID, Credentials: credentials, Nonce: nonce})
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -27,7 +29,7 @@ func TestShareUsage(t *testing.T) {
 		{[]string{"share", "--dataset", "d", "--coordinator", "http://x", "--notary", "https://y", "--source-id", "a", "--notary-fingerprint", "zz"}, "not 64 hex digits"},
 	} {
 		out, code := runMpcs(tc.args...)
-		assert.Equal(t, exitUsage, code, "%v", tc.args)
+		assert.Equal(t, cli.ExitUsage, code, "%v", tc.args)
 		assert.Contains(t, out, tc.msg)
 	}
 }
@@ -35,23 +37,23 @@ func TestShareUsage(t *testing.T) {
 func TestShareUnreachableNotary(t *testing.T) {
 	out, code := runMpcs("share", "--dataset", "d", "--coordinator", "http://127.0.0.1:1", "--notary", "https://127.0.0.1:1",
 		"--source-id", "a", "--timeout", "5s")
-	assert.Equal(t, exitRun, code)
+	assert.Equal(t, cli.ExitFailed, code)
 	assert.Contains(t, out, "attestation: notary:")
 	assert.Contains(t, out, "connection refused")
 }
 
 func TestNotaryAndDatasourceUsage(t *testing.T) {
 	out, code := runMpcs("notary")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, out, "--config NOTARY.toml is required")
 
 	bad := filepath.Join(t.TempDir(), "notary.toml")
 	os.WriteFile(bad, []byte("[source]\nurl = \"http://x/{id}\"\n"), 0o644)
 	out, code = runMpcs("notary", "--config", bad)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, out, "HTTPS only")
 
 	out, code = runMpcs("datasource")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, cli.ExitUsage, code)
 	assert.Contains(t, out, "--cert and --key are required")
 }

@@ -14,8 +14,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/mpcs/mpcs/vm"
 )
 
 // freePort returns a 127.0.0.1 address free now, below the kernel's
@@ -79,5 +77,4 @@ func TestREADMELocalhost(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got), "party %d", p)
 	}
-	_ = vm.TSfix
 }

@@ -4,78 +4,38 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mpcs/mpcs/cmd/internal/cli"
 
 	"github.com/mpcs/mpcs/runtime"
 	"github.com/mpcs/mpcs/vm"
 )
 
-// Exit statuses: 1 when the program or the protocol fails, 2 for misuse
-// (bad flags, files, bytecode, config, shares).
-const (
-	exitRun   = 1
-	exitUsage = 2
-)
-
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usage(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-
-func failed(err error) error { return &exitError{exitRun, err} }
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := newRoot(os.Stdout, os.Stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		code := exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		fmt.Fprintln(os.Stderr, "mpcvm:", err)
-		os.Exit(code)
-	}
-}
+func main() { cli.Main("mpcvm", newRoot(os.Stdout, os.Stderr)) }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "mpcvm",
-		Short:         "Run compiled .mpcs programs as one of three parties over secret shares",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Use:   "mpcvm",
+		Short: "Run compiled .mpcs programs as one of three parties over secret shares",
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	cli.Root(root, stdout, stderr)
 	var kernels string
 	root.PersistentFlags().StringVar(&kernels, "kernels", "auto", "ring kernels: auto, generic, avx2 or avx512")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if _, err := vm.UseKernels(kernels); err != nil {
-			return usage("--kernels: %v", err)
+			return cli.Usage("--kernels: %v", err)
 		}
 		return nil
 	}
@@ -92,18 +52,18 @@ func keygenCmd(stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if party < 0 || party > 2 {
-				return usage("--party must be 0, 1 or 2")
+				return cli.Usage("--party must be 0, 1 or 2")
 			}
 			if out == "" {
-				return usage("--out DIR is required")
+				return cli.Usage("--out DIR is required")
 			}
 			certPath, keyPath, err := runtime.GenerateKey(party, out)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fp, err := runtime.CertFingerprint(certPath)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			fmt.Fprintf(stdout, "party %d: certificate %s (sha256 %x), key %s\n", party, certPath, fp, keyPath)
 			return nil
@@ -123,30 +83,30 @@ func shareCmd(stdout io.Writer) *cobra.Command {
 		Long: "Split a CSV (a header of column names, one row per data provider; decimal numbers,\n" +
 			"0x words for sbits columns) into replicated secret shares, one file per party:\n" +
 			"DIR/partyN/" + runtime.ShareFileName + ". Give each party only its own folder.",
-		Args: exactArgs(1),
+		Args: cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
-				return usage("--out DIR is required")
+				return cli.Usage("--out DIR is required")
 			}
 			if frac == 0 {
 				frac = defaultFrac(ring)
 			}
 			if ring != 64 && ring != 128 {
-				return usage("--ring must be 64 or 128")
+				return cli.Usage("--ring must be 64 or 128")
 			}
 			f, err := os.Open(args[0])
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			defer f.Close()
 			files, err := runtime.ShareCSV(f, ring, frac, nil)
 			if err != nil {
-				return usage("%s: %v", args[0], err)
+				return cli.Usage("%s: %v", args[0], err)
 			}
 			for p, sf := range files {
 				path := filepath.Join(out, "party"+strconv.Itoa(p), runtime.ShareFileName)
 				if err := runtime.WriteShareFile(path, sf); err != nil {
-					return usage("%v", err)
+					return cli.Usage("%v", err)
 				}
 			}
 			fmt.Fprintf(stdout, "%d rows, %d columns shared into %s/party{0,1,2}/%s\n",
@@ -179,17 +139,13 @@ func (f *runFlags) register(cmd *cobra.Command) {
 }
 
 func (f *runFlags) parse(p *vm.Program) ([]vm.Vec, map[string]string, error) {
-	kv := map[string]string{}
-	for _, s := range f.params {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return nil, nil, usage("--param %q: expected NAME=VALUE", s)
-		}
-		kv[k] = v
+	kv, err := vm.ParseParamList(f.params)
+	if err != nil {
+		return nil, nil, cli.Usage("--param: %v", err)
 	}
 	vals, err := vm.ParseParams(p, kv)
 	if err != nil {
-		return nil, nil, usage("%v", err)
+		return nil, nil, cli.Usage("%v", err)
 	}
 	return vals, kv, nil
 }
@@ -201,15 +157,15 @@ func runCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run --party=N --config DEPLOY.toml PROG.mpcb --data-dir DIR",
 		Short: "Run a program as party N with the two other parties",
-		Args:  exactArgs(1),
+		Args:  cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if party < 0 || party > 2 {
-				return usage("--party must be 0, 1 or 2")
+				return cli.Usage("--party must be 0, 1 or 2")
 			}
 			if config == "" || dataDir == "" {
-				return usage("--config and --data-dir are required")
+				return cli.Usage("--config and --data-dir are required")
 			}
-			p, err := readBytecode(args[0])
+			p, err := cli.ReadBytecode(args[0])
 			if err != nil {
 				return err
 			}
@@ -219,7 +175,7 @@ func runCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			cfg, err := runtime.LoadConfig(config)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			shares, err := loadShares(dataDir, party)
 			if err != nil {
@@ -229,21 +185,21 @@ func runCmd(stdout, stderr io.Writer) *cobra.Command {
 			ctx := cmd.Context()
 			net, err := runtime.ListenTLS(ctx, cfg, party)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			defer net.Close()
 			conn, err := net.Session(ctx, id)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			defer conn.Close()
 			eng, err := runtime.NewEngine(ctx, conn, p.Ring, p.FracBits, shares)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			res, err := vm.NewMachine(p, eng, params).Run(ctx)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			sent, recv := conn.Stats()
 			if rf.json {
@@ -293,14 +249,14 @@ func loadShares(dir string, party int) (*runtime.ShareFile, error) {
 		}
 		sf, err := runtime.ReadShareFile(path)
 		if err != nil {
-			return nil, usage("%v", err)
+			return nil, cli.Usage("%v", err)
 		}
 		if sf.Party != party {
-			return nil, usage("%s holds party %d's shares, not party %d's", path, sf.Party, party)
+			return nil, cli.Usage("%s holds party %d's shares, not party %d's", path, sf.Party, party)
 		}
 		return sf, nil
 	}
-	return nil, usage("no share file in %s (looked for %s)", dir, strings.Join(paths, ", "))
+	return nil, cli.Usage("no share file in %s (looked for %s)", dir, strings.Join(paths, ", "))
 }
 
 func simCmd(stdout io.Writer) *cobra.Command {
@@ -309,12 +265,12 @@ func simCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim PROG.mpcb --data ROWS.csv",
 		Short: "Run a program as all three parties in one process, with the real protocol",
-		Args:  exactArgs(1),
+		Args:  cli.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if data == "" {
-				return usage("--data ROWS.csv is required")
+				return cli.Usage("--data ROWS.csv is required")
 			}
-			p, err := readBytecode(args[0])
+			p, err := cli.ReadBytecode(args[0])
 			if err != nil {
 				return err
 			}
@@ -324,16 +280,16 @@ func simCmd(stdout io.Writer) *cobra.Command {
 			}
 			f, err := os.Open(data)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			defer f.Close()
 			ds, err := vm.ReadCSV(f, p)
 			if err != nil {
-				return usage("%s: %v", data, err)
+				return cli.Usage("%s: %v", data, err)
 			}
 			res, st, err := runtime.Sim(cmd.Context(), p, ds, params, runtime.NewMemNetworks())
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			if rf.json {
 				return printJSON(stdout, res, st.Rounds, st.BytesSent)
@@ -354,31 +310,10 @@ func printJSON(w io.Writer, res *vm.Result, rounds, bytes int64) error {
 		Outputs json.RawMessage `json:"outputs"`
 	}
 	if err := json.Unmarshal(res.JSON(), &outs); err != nil {
-		return failed(err)
+		return cli.Failed(err)
 	}
 	fmt.Fprintf(w, "{\"outputs\": %s, \"rounds\": %d, \"bytes\": %d}\n", outs.Outputs, rounds, bytes)
 	return nil
-}
-
-func exactArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usage("%s takes %d argument(s), got %d (see %s --help)", cmd.Name(), n, len(args), cmd.CommandPath())
-		}
-		return nil
-	}
-}
-
-func readBytecode(path string) (*vm.Program, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usage("%v", err)
-	}
-	p, err := vm.Decode(b)
-	if err != nil {
-		return nil, usage("%s: %v (compile .mpcs programs with mpcc compile)", path, err)
-	}
-	return p, nil
 }
 
 func benchCmd(stdout io.Writer) *cobra.Command {
@@ -394,10 +329,10 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ring != 64 && ring != 128 {
-				return usage("--ring must be 64 or 128")
+				return cli.Usage("--ring must be 64 or 128")
 			}
 			if n < 1 {
-				return usage("--n must be positive")
+				return cli.Usage("--n must be positive")
 			}
 			ctx := cmd.Context()
 			var nets [3]runtime.Network
@@ -407,14 +342,14 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 			case "tls":
 				dir, err := os.MkdirTemp("", "mpcvm-bench-")
 				if err != nil {
-					return failed(err)
+					return cli.Failed(err)
 				}
 				defer os.RemoveAll(dir)
 				if nets, err = runtime.LocalTLSNetworks(ctx, dir); err != nil {
-					return failed(err)
+					return cli.Failed(err)
 				}
 			default:
-				return usage("--net must be tls or mem")
+				return cli.Usage("--net must be tls or mem")
 			}
 			defer func() {
 				for _, nw := range nets {
@@ -423,7 +358,7 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 			}()
 			rows, err := runtime.Bench(ctx, nets, ring, n, ops)
 			if err != nil {
-				return failed(err)
+				return cli.Failed(err)
 			}
 			fmt.Fprintf(stdout, "%-8s %10s %7s %12s %12s %14s  %s\n", "op", "n", "rounds", "bytes/elem", "time", "elem/s", "kernels")
 			for _, r := range rows {

@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mpcs/mpcs/cmd/internal/cli"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,11 +24,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	err := root.ExecuteContext(context.Background())
 	code := 0
 	if err != nil {
-		code = exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
+		code = cli.Code(err)
 		errb.WriteString(err.Error())
 	}
 	return out.String(), errb.String(), code
@@ -97,7 +94,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, stderr, code := run(t, c.args...)
-		require.Equal(t, exitUsage, code, "%v: %s", c.args, stderr)
+		require.Equal(t, cli.ExitUsage, code, "%v: %s", c.args, stderr)
 		require.Contains(t, stderr, c.want, "%v", c.args)
 	}
 	// a changed share file and missing shares are reported before any network
@@ -110,7 +107,7 @@ func TestBadInput(t *testing.T) {
 			run(t, "keygen", "--party", string(rune('0'+p)), "--out", filepath.Join(dir, "k"))
 		}
 		_, stderr, code := run(t, "run", "--party=0", "--config", good, prog, "--data-dir", dataDir)
-		require.Equal(t, exitUsage, code, stderr)
+		require.Equal(t, cli.ExitUsage, code, stderr)
 		if strings.Contains(dataDir, "flipped") {
 			require.Contains(t, stderr, "checksum mismatch")
 		} else {

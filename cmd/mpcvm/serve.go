@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/mpcs/mpcs/runtime"
 )
 
@@ -26,14 +28,14 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if party < 0 || party > 2 {
-				return usage("--party must be 0, 1 or 2")
+				return cli.Usage("--party must be 0, 1 or 2")
 			}
 			if config == "" {
-				return usage("--config DEPLOY.toml is required")
+				return cli.Usage("--config DEPLOY.toml is required")
 			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
-				return usage("--log-level %q: want debug, info, warn or error", logLevel)
+				return cli.Usage("--log-level %q: want debug, info, warn or error", logLevel)
 			}
 			opts := &slog.HandlerOptions{Level: level}
 			var h slog.Handler
@@ -43,20 +45,20 @@ func serveCmd(stderr io.Writer) *cobra.Command {
 			case "text":
 				h = slog.NewTextHandler(stderr, opts)
 			default:
-				return usage("--log-format %q: want json or text", logFormat)
+				return cli.Usage("--log-format %q: want json or text", logFormat)
 			}
 			log := slog.New(h)
 			cfg, err := runtime.LoadConfig(config)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			cfg.Logger = log
 			srv, err := runtime.NewServer(cfg, party, log)
 			if err != nil {
-				return usage("%v", err)
+				return cli.Usage("%v", err)
 			}
 			if err := srv.Run(cmd.Context()); err != nil {
-				return failed(fmt.Errorf("party %d: %w", party, err))
+				return cli.Failed(fmt.Errorf("party %d: %w", party, err))
 			}
 			return nil
 		},

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpcs/mpcs/cmd/internal/cli"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/mpcs/mpcs/compiler"
@@ -44,10 +46,10 @@ func TestMain(m *testing.M) {
 func TestServeUsage(t *testing.T) {
 	dir := t.TempDir()
 	_, stderr, code := run(t, "serve", "--party", "0")
-	require.Equal(t, exitUsage, code)
+	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "--config DEPLOY.toml is required")
 	_, stderr, code = run(t, "serve", "--party", "3", "--config", "x.toml")
-	require.Equal(t, exitUsage, code)
+	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "--party must be 0, 1 or 2")
 
 	var cfg strings.Builder
@@ -58,17 +60,17 @@ func TestServeUsage(t *testing.T) {
 	}
 	path := writeFile(t, dir, "deploy.toml", cfg.String())
 	_, stderr, code = run(t, "serve", "--party", "0", "--config", path)
-	require.Equal(t, exitUsage, code)
+	require.Equal(t, cli.ExitUsage, code)
 	for _, want := range []string{"api is not set", "[coordinator] public_key is missing", "[serve] data_dir is missing", "[serve] ring is missing"} {
 		require.Contains(t, stderr, want)
 	}
 	path = writeFile(t, dir, "deploy.toml", cfg.String()+"[serve]\ndatadir = \"x\"\n")
 	_, stderr, code = run(t, "serve", "--party", "0", "--config", path)
-	require.Equal(t, exitUsage, code)
+	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, `unknown key "serve.datadir"`)
 	path = writeFile(t, dir, "deploy.toml", cfg.String()+"[serve]\nring = 96\n")
 	_, stderr, code = run(t, "serve", "--party", "0", "--config", path)
-	require.Equal(t, exitUsage, code)
+	require.Equal(t, cli.ExitUsage, code)
 	require.Contains(t, stderr, "[serve] ring = 96: must be 64 or 128")
 }
 

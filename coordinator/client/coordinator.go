@@ -39,7 +39,9 @@ func StatusOf(err error) int {
 	return 0
 }
 
-// Coordinator is a client of the coordinator's API (package api).
+// Coordinator is a client of the coordinator's API (package api): for
+// providers (registration), analysts (queries, results) and operators
+// (datasets, programs). mpcs share, query, results and demo use it.
 type Coordinator struct {
 	URL    string // base URL, e.g. "http://127.0.0.1:7200"
 	APIKey string // analyst/operator key, sent as "Authorization: Bearer"
@@ -107,22 +109,64 @@ func (c *Coordinator) UploadProgram(ctx context.Context, mpcb []byte) (*api.Prog
 		"application/octet-stream", mpcb, &out)
 }
 
-// CreateQuery submits a query (analyst key).
-func (c *Coordinator) CreateQuery(ctx context.Context, q api.CreateQuery) (*api.Query, error) {
-	var out api.Query
-	return &out, c.do(ctx, http.MethodPost, "/v1/queries", q, &out)
+// Program describes a stored program (analyst key).
+func (c *Coordinator) Program(ctx context.Context, hash string) (*api.Program, error) {
+	var out api.Program
+	return &out, c.do(ctx, http.MethodGet, "/v1/programs/"+url.PathEscape(hash), nil, &out)
 }
 
-// Query returns a query's state.
-func (c *Coordinator) Query(ctx context.Context, id string) (*api.Query, error) {
+// CreateQuery submits a query (analyst key), asking the coordinator to hold
+// the answer up to wait (at most a minute; 0: answer at once) for the
+// query to finish.
+func (c *Coordinator) CreateQuery(ctx context.Context, q api.CreateQuery, wait time.Duration) (*api.Query, error) {
 	var out api.Query
-	return &out, c.do(ctx, http.MethodGet, "/v1/queries/"+url.PathEscape(id), nil, &out)
+	return &out, c.do(ctx, http.MethodPost, "/v1/queries"+waitParam(wait), q, &out)
 }
 
-// WaitQuery polls a query every poll until it is done or failed, or ctx ends.
-func (c *Coordinator) WaitQuery(ctx context.Context, id string, poll time.Duration) (*api.Query, error) {
+// Query returns a query's state, waiting up to wait (0: not at all) for it
+// to finish.
+func (c *Coordinator) Query(ctx context.Context, id string, wait time.Duration) (*api.Query, error) {
+	var out api.Query
+	return &out, c.do(ctx, http.MethodGet, "/v1/queries/"+url.PathEscape(id)+waitParam(wait), nil, &out)
+}
+
+// Queries lists the latest queries, of one dataset when dataset != "", at
+// most limit of them (0: the coordinator's default).
+func (c *Coordinator) Queries(ctx context.Context, dataset string, limit int) ([]api.Query, error) {
+	v := url.Values{}
+	if dataset != "" {
+		v.Set("dataset", dataset)
+	}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	path := "/v1/queries"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	var out []api.Query
+	return out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// waitParam is the ?wait= of a request the coordinator may hold until a
+// query finishes.
+func waitParam(wait time.Duration) string {
+	if wait <= 0 {
+		return ""
+	}
+	return "?wait=" + url.QueryEscape(wait.String())
+}
+
+// queryWait is how long WaitQuery asks the coordinator to hold each request.
+const queryWait = 30 * time.Second
+
+// WaitQuery waits until a query is done or failed, or ctx ends. Each request
+// is held by the coordinator until the query finishes (up to queryWait), so
+// the answer comes as soon as the result is there. A failed query is
+// returned with an error saying why.
+func (c *Coordinator) WaitQuery(ctx context.Context, id string) (*api.Query, error) {
 	for {
-		q, err := c.Query(ctx, id)
+		q, err := c.Query(ctx, id, queryWait)
 		if err != nil {
 			return nil, err
 		}
@@ -132,10 +176,13 @@ func (c *Coordinator) WaitQuery(ctx context.Context, id string, poll time.Durati
 		case "failed":
 			return q, fmt.Errorf("query %s failed: %s", id, q.Error)
 		}
+		// Not finished within queryWait (or the coordinator did not hold
+		// the request): a short pause, so that a coordinator answering at
+		// once is not asked in a tight loop.
 		select {
 		case <-ctx.Done():
 			return q, fmt.Errorf("query %s still %s: %w", id, q.Status, ctx.Err())
-		case <-time.After(poll):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }

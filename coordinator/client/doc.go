@@ -3,7 +3,8 @@
 // one process:
 //
 //   - Coordinator: the coordinator's API (package coordinator/api) —
-//     datasets, registrations, programs, queries, stats.
+//     datasets, registrations, programs, queries, stats; the one Go client
+//     of it (mpcs share, query, results and demo, and the tests).
 //   - Notary: the notary's API (package coordinator/notary).
 //   - Parties: the three parties' submission API (package
 //     runtime/partyapi), over TLS 1.3 pinned to each party's certificate

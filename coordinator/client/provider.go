@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -242,11 +243,15 @@ func (ps *Parties) Submit(ctx context.Context, ep api.PartyEndpoint, sub partyap
 	if retryFor == 0 {
 		retryFor = 30 * time.Second
 	}
+	body, err := json.Marshal(sub)
+	if err != nil {
+		return nil, err
+	}
 	deadline := time.Now().Add(retryFor)
 	wait := 50 * time.Millisecond
 	for {
 		var rec partyapi.SubmissionReceipt
-		err := doJSON(ctx, hc, service, http.MethodPost, u, "", sub, &rec)
+		err := doRequest(ctx, hc, service, http.MethodPost, u, "", "application/json", body, &rec)
 		if err == nil {
 			if rec.Ticket != "" && rec.Ticket != sub.Ticket.Body.ID {
 				return nil, fmt.Errorf("%s acknowledged ticket %q, not %q", service, rec.Ticket, sub.Ticket.Body.ID)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/mpcs/mpcs/coordinator/attest"
 	"github.com/mpcs/mpcs/coordinator/client/tlsutil"
+	"github.com/mpcs/mpcs/runtime"
 	"github.com/mpcs/mpcs/stdlib/commit"
 	"github.com/mpcs/mpcs/vm"
 )
@@ -301,22 +302,7 @@ func (n *Notary) Serve(ctx context.Context, l net.Listener) error {
 		WriteTimeout:      2*n.cfg.Source.Timeout + 10*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(sctx)
-		case <-done:
-		}
-	}()
-	err = srv.ServeTLS(l, "", "")
-	close(done)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return tlsutil.Serve(ctx, srv, l)
 }
 
 // Open loads (or creates) the key and the HTTPS certificate named in cfg
@@ -345,5 +331,5 @@ func Open(cfg *Config, log *slog.Logger) (n *Notary, keyCreated bool, err error)
 // TLSFingerprint is the fingerprint of the notary's HTTPS certificate,
 // which providers pin.
 func (n *Notary) TLSFingerprint() (string, error) {
-	return tlsutil.FingerprintFile(n.cfg.Resolve(n.cfg.TLSCert))
+	return runtime.CertFingerprint(n.cfg.Resolve(n.cfg.TLSCert))
 }

@@ -1,7 +1,10 @@
-// Package tlsutil holds the TLS pieces the provider side shares: trust in a
-// server given by a pinned certificate fingerprint or by a PEM file of
-// trusted certificates, and self-signed certificates for the services a
-// deployment runs itself (the notary, the sample data source).
+// Package tlsutil holds the TLS pieces the service's clients and its own
+// servers share: trust in a server given by a pinned certificate
+// fingerprint (Pinned: also the coordinator's calls to the parties) or by a
+// PEM file of trusted certificates, and self-signed certificates and HTTPS
+// serving for the services a deployment runs itself (the notary, the sample
+// data source). The fingerprint of a PEM certificate file is
+// runtime.CertFingerprint's.
 //
 // Pinning means: TLS 1.3, and the server's leaf certificate must have the
 // given SHA-256 fingerprint (the hex that runtime.CertFingerprint prints).
@@ -9,6 +12,7 @@
 package tlsutil
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -43,24 +47,6 @@ type Trust struct {
 func Fingerprint(der []byte) string {
 	s := sha256.Sum256(der)
 	return hex.EncodeToString(s[:])
-}
-
-// FingerprintFile is the fingerprint of the first certificate of a PEM file.
-func FingerprintFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			return "", fmt.Errorf("%s: no PEM CERTIFICATE block", path)
-		}
-		if b.Type == "CERTIFICATE" {
-			return Fingerprint(b.Bytes), nil
-		}
-	}
 }
 
 func normFingerprint(fp string) (string, error) {
@@ -232,6 +218,22 @@ func WriteNew(path string, perm os.FileMode, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Serve serves srv over HTTPS (srv.TLSConfig holds the certificate) on l
+// until ctx ends, then shuts it down gracefully, giving the requests under
+// way up to five seconds. A server stopped that way returns nil.
+func Serve(ctx context.Context, srv *http.Server, l net.Listener) error {
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	defer stop()
+	if err := srv.ServeTLS(l, "", ""); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // ServerConfig loads a server certificate and key for an HTTPS listener.
