@@ -61,10 +61,13 @@ func total(lens []int) int {
 
 func shareLens(xs ...[]Share) []int {
 	lens := make([]int, len(xs[0]))
-	for _, x := range xs {
-		for g, s := range x {
-			lens[g] = max(lens[g], s.Len())
+	ls := make([]int, len(xs))
+	for g := range lens {
+		for i, x := range xs {
+			ls[i] = x[g].Len()
 		}
+		// the Machine has checked the lengths: equal, or 1 (broadcast)
+		lens[g], _ = BroadcastLen(ls...)
 	}
 	return lens
 }

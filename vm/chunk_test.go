@@ -92,3 +92,40 @@ output("max", max(y))
 		}
 	}
 }
+
+// A group pairing an empty vector with a broadcast scalar has length 0, not
+// 1: chunking such an instruction (its groups over the pass size) must
+// neither panic nor change the result.
+func TestChunkedEmptyWithBroadcast(t *testing.T) {
+	src := `x = input("x", sint)
+e = x[0:0]
+y = x * x
+output("empty", e * x[0])
+output("dot", sum(e * x[0:0]))
+output("y", y)
+`
+	p, err := compiler.Compile("p.mpcs", []byte(src), compiler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := vm.ReadCSV(strings.NewReader("x\n3\n-2\n5\n"), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []string
+	for _, chunk := range []int{0, 1, 2} {
+		m := vm.NewMachine(p, vm.NewPlainEngine(p.Ring, p.FracBits, ds), nil)
+		m.ChunkElems = chunk
+		res, err := m.Run(context.Background())
+		if err != nil {
+			t.Fatalf("chunk %d: %v", chunk, err)
+		}
+		results = append(results, string(res.JSON()))
+	}
+	want := `{"outputs": {"empty": [], "dot": 0, "y": [9, 4, 25]}}`
+	for i, r := range results {
+		if r != want {
+			t.Errorf("chunk size %d: got %s, want %s", []int{0, 1, 2}[i], r, want)
+		}
+	}
+}
