@@ -68,9 +68,11 @@ type Server struct {
 	mu       sync.Mutex
 	net      Network
 	netReady chan struct{} // closed once net is set
-	running  map[string]bool
-	failed   map[string]string // ids of jobs and admissions that failed since start
-	dsLocks  map[string]chan struct{}
+
+	apiLn, mpcLn net.Listener // bound by the caller (UseListeners), or nil
+	running      map[string]bool
+	failed       map[string]string // ids of jobs and admissions that failed since start
+	dsLocks      map[string]chan struct{}
 
 	testCrash func(point string) error // tests only: see setTestCrash
 
@@ -213,16 +215,25 @@ func (s *Server) loadPrograms() error {
 	return nil
 }
 
+// UseListeners makes Start serve the client API on api and the MPC network
+// on mpc, listeners the caller has bound (to the addresses of the config,
+// or to ports it chose); the server owns and closes them. Without it,
+// Start binds the configured addresses itself.
+func (s *Server) UseListeners(api, mpc net.Listener) { s.apiLn, s.mpcLn = api, mpc }
+
 // Start binds the client API, serves it in the background and connects to
 // the two other parties in the background (retrying until they are up).
 // Submissions are accepted at once; admissions and jobs once the parties
 // are connected.
 func (s *Server) Start(ctx context.Context) error {
 	pc := s.cfg.Lookup(s.party)
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", pc.API)
-	if err != nil {
-		return fmt.Errorf("party %d: client API: listen on %s: %w", s.party, pc.API, err)
+	ln := s.apiLn
+	if ln == nil {
+		var lc net.ListenConfig
+		var err error
+		if ln, err = lc.Listen(ctx, "tcp", pc.API); err != nil {
+			return fmt.Errorf("party %d: client API: listen on %s: %w", s.party, pc.API, err)
+		}
 	}
 	s.apiAddr = ln.Addr()
 	s.http = &http.Server{
@@ -269,7 +280,14 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) connect() {
 	backoff := time.Second
 	for {
-		n, err := ListenTLS(s.ctx, s.cfg, s.party)
+		var n Network
+		var err error
+		if ln := s.mpcLn; ln != nil {
+			s.mpcLn = nil // a network owns its listener; retries bind anew
+			n, err = NewTLSNetwork(s.ctx, s.cfg, s.party, ln)
+		} else {
+			n, err = ListenTLS(s.ctx, s.cfg, s.party)
+		}
 		if err == nil {
 			s.mu.Lock()
 			s.net = n

@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -55,6 +54,9 @@ type srvCluster struct {
 	frac    int
 	prog    *vm.Program
 	progB   []byte
+	// listeners bound before the config was written, handed to the
+	// servers on their first start
+	apiLn, mpcLn [3]net.Listener
 }
 
 // srvLogBuf collects a server's logs (to check they hold no share).
@@ -73,23 +75,6 @@ func (l *srvLogBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// srvFreePort returns a port that is free now, chosen below the kernel's
-// ephemeral range (32768 and up), so that the outgoing connections of other
-// processes cannot take it before the server binds it.
-func srvFreePort(t *testing.T) string {
-	for range 1000 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000))
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return addr
-	}
-	t.Fatal("no free port")
-	return ""
 }
 
 func srvCompile(t *testing.T, path string, src []byte, ring int) (*vm.Program, []byte) {
@@ -113,11 +98,17 @@ func newSrvCluster(t *testing.T, ring int) *srvCluster {
 	require.NoError(t, err)
 	c.coord = priv
 	var cfg strings.Builder
+	// bind every listener first and write the config from their addresses,
+	// so no other process can take a port between choosing and binding it
 	for p := range 3 {
 		_, _, err := GenerateKey(p, filepath.Join(c.dir, "keys"))
 		require.NoError(t, err)
+		for i, ln := range []*net.Listener{&c.mpcLn[p], &c.apiLn[p]} {
+			*ln, err = net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err, "listener %d of party %d", i, p)
+		}
 		fmt.Fprintf(&cfg, "[[party]]\nid = %d\naddress = %q\ncert = \"keys/party%d.crt\"\nkey = \"keys/party%d.key\"\napi = %q\n\n",
-			p, srvFreePort(t), p, p, srvFreePort(t))
+			p, c.mpcLn[p].Addr().String(), p, p, c.apiLn[p].Addr().String())
 	}
 	fmt.Fprintf(&cfg, "[timeouts]\nidle = \"20s\"\n\n[coordinator]\npublic_key = %q\n\n", hex.EncodeToString(pub))
 	fmt.Fprintf(&cfg, "[serve]\ndata_dir = \"data\"\nallowlist = \"allow\"\nring = %d\nfrac_bits = %d\nadmission_program = \"allow/admission.mpcb\"\n", ring, c.frac)
@@ -166,6 +157,10 @@ func (c *srvCluster) start(p int) {
 	cfg.Logger = log
 	s, err := NewServer(&cfg, p, log)
 	require.NoError(c.t, err)
+	if c.apiLn[p] != nil { // first start: the listeners bound above
+		s.UseListeners(c.apiLn[p], c.mpcLn[p])
+		c.apiLn[p], c.mpcLn[p] = nil, nil
+	}
 	require.NoError(c.t, s.Start(context.Background()))
 	c.servers[p] = s
 }
