@@ -71,8 +71,8 @@ func Compile(file string, src []byte, opts Options) (*vm.Program, error) {
 		inputIdx: map[string]int{}, paramIdx: map[string]int{}, outputPos: map[string]lang.Pos{},
 		strIdx: map[string]int{}, called: map[*funcDecl]bool{},
 	}
-	c.prelude = c.addModule("_prelude", "<builtins>", preludeSource)
-	main := c.addModule("__main__", file, src)
+	c.prelude = c.addModule("_prelude", "<builtins>", preludeSource, true)
+	main := c.addModule("__main__", file, src, false)
 	if main != nil {
 		c.runModule(main)
 		c.checkUncalled(main)

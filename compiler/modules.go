@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/mpcs/mpcs/lang"
 	"github.com/mpcs/mpcs/stdlib"
@@ -45,7 +46,7 @@ func (c *compiler) loadModule(name string, pos lang.Pos) *module {
 	var src []byte
 	var path string
 	if b, err := fs.ReadFile(stdlib.FS, file); err == nil {
-		src, path = b, "stdlib/"+file
+		return c.addModule(name, "stdlib/"+file, b, true)
 	} else {
 		for _, dir := range append([]string{c.mainDir}, c.opts.IncludeDirs...) {
 			p := filepath.Join(dir, file)
@@ -61,13 +62,34 @@ func (c *compiler) loadModule(name string, pos lang.Pos) *module {
 		c.modules[name] = nil
 		return nil
 	}
-	return c.addModule(name, path, src)
+	return c.addModule(name, path, src, false)
 }
 
-// addModule parses and resolves a module's source.
-func (c *compiler) addModule(name, path string, src []byte) *module {
+// parsedEmbedded caches the syntax trees of the embedded modules (the
+// stdlib and the prelude): their sources never change, the compiler only
+// reads the trees, and parsing them is most of a small program's compile
+// time.
+var parsedEmbedded sync.Map // path → *parsed
+
+type parsed struct {
+	ast  *lang.Module
+	errs lang.ErrorList
+}
+
+// addModule parses and resolves a module's source; embedded sources are
+// parsed once per process.
+func (c *compiler) addModule(name, path string, src []byte, embedded bool) *module {
 	c.sources[path] = src
-	ast, errs := lang.Parse(path, src)
+	var ast *lang.Module
+	var errs lang.ErrorList
+	if pe, ok := parsedEmbedded.Load(path); ok && embedded {
+		ast, errs = pe.(*parsed).ast, pe.(*parsed).errs
+	} else {
+		ast, errs = lang.Parse(path, src)
+		if embedded {
+			parsedEmbedded.Store(path, &parsed{ast, errs})
+		}
+	}
 	if len(errs) > 0 {
 		c.errs = append(c.errs, errs...)
 		c.modules[name] = nil
