@@ -31,7 +31,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/mpcs/mpcs/vm"
@@ -291,7 +290,7 @@ func csvShareSchema(text []byte) ([]vm.Column, error) {
 	if err != nil {
 		return nil, err
 	}
-	header = slices.Clone(header) // the next Read may reuse it
+	header = vm.CleanHeader(header) // a copy: the next Read may reuse the record
 	types := make([]vm.Type, len(header))
 	for j := range types {
 		types[j] = vm.TSint

@@ -148,3 +148,15 @@ func BenchmarkShareFile(b *testing.B) {
 		}
 	})
 }
+
+// A header as spreadsheets write it (a byte-order mark, spaces around the
+// names) is read as vm's CSV reader reads it.
+func TestShareCSVSpreadsheetHeader(t *testing.T) {
+	files, err := ShareCSV(strings.NewReader("\ufeffbalance , count\n1.5,3\n2,4\n"), 128, 24, nil)
+	require.NoError(t, err)
+	var names []string
+	for _, c := range files[0].Columns {
+		names = append(names, c.Name)
+	}
+	require.Equal(t, []string{"balance", "count", "count"}, names)
+}

@@ -46,6 +46,20 @@ func (d *Dataset) Lookup(name string, t Type) (Vec, bool) {
 	return Vec{}, false
 }
 
+// CleanHeader returns the column names of a CSV header row as the readers
+// take them: spaces trimmed, and a byte-order mark (as spreadsheets write
+// it) removed from the first.
+func CleanHeader(header []string) []string {
+	out := make([]string, len(header))
+	for i, h := range header {
+		if i == 0 {
+			h = strings.TrimPrefix(h, "\ufeff")
+		}
+		out[i] = strings.TrimSpace(h)
+	}
+	return out
+}
+
 // ReadCSV reads the columns of p's input schema from CSV text.
 func ReadCSV(r io.Reader, p *Program) (*Dataset, error) {
 	return ReadCSVSchema(r, p.Ring, p.FracBits, p.Inputs)
@@ -66,11 +80,7 @@ func ReadCSVSchema(r io.Reader, k, f int, schema []Column) (*Dataset, error) {
 	}
 	where := map[string]int{}
 	dup := map[string]bool{}
-	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if i == 0 {
-			h = strings.TrimPrefix(h, "\ufeff")
-		}
+	for i, h := range CleanHeader(header) {
 		if _, ok := where[h]; ok {
 			dup[h] = true
 		}
