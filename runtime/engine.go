@@ -50,15 +50,20 @@ type Engine struct {
 
 	zeroA vm.Vec // a ring 0 of length 1 (read only)
 	zeroB vm.Vec // a word 0 of length 1 (read only)
+
+	opts engineOptions
+	tr   *transcript // the digests of the malicious mode (nil: semi-honest)
+	kind string      // the kind of message being sent (fault injection)
 }
 
 var _ vm.Engine = (*Engine)(nil)
 
 // NewEngine sets up a party's engine on the session conn: it draws the key
-// this party shares with the next party, sends it there, and receives the
-// key of the previous party (one round). k is the ring size (64 or 128), f
-// the fractional bits; inputs may be nil for programs without inputs.
-func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource) (*Engine, error) {
+// this party shares with the next party, sends it there with its security
+// model, and receives the key of the previous party (one round). k is the
+// ring size (64 or 128), f the fractional bits; inputs may be nil for
+// programs without inputs.
+func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource, opts ...EngineOption) (*Engine, error) {
 	if k != 64 && k != 128 {
 		return nil, fmt.Errorf("unsupported ring size %d (want 64 or 128)", k)
 	}
@@ -71,22 +76,35 @@ func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource) (*E
 	}
 	e := &Engine{conn: conn, me: me, k: k, f: f, inputs: inputs,
 		zeroA: vm.NewVec(k, 1), zeroB: vm.NewWords(1)}
+	for _, o := range opts {
+		o(&e.opts)
+	}
+	if e.opts.sec == Malicious {
+		e.tr = newTranscript()
+	}
 	key, err := newPRGKey()
 	if err != nil {
 		return nil, err
 	}
 	var out [3][]byte
-	out[Next(me)] = append([]byte(nil), key...)
+	out[Next(me)] = append(append([]byte(nil), key...), byte(e.opts.sec))
 	want := [3]int{-1, -1, -1}
-	want[Prev(me)] = prgKeyLen
-	in, err := e.round(ctx, out, want)
+	want[Prev(me)] = prgKeyLen + 1
+	in, err := e.roundAs(ctx, "setup", out, want)
 	if err != nil {
 		return nil, fmt.Errorf("session set-up: %w", err)
+	}
+	if got := Security(in[Prev(me)][prgKeyLen]); got != e.opts.sec {
+		return nil, fmt.Errorf("session set-up: party %d runs %s, this party %s", Prev(me), got, e.opts.sec)
+	}
+	if e.tr != nil {
+		e.tr.inNext.Write(key)
+		e.tr.inOwn.Write(in[Prev(me)][:prgKeyLen])
 	}
 	if e.next, err = newPairPRG(key); err != nil {
 		return nil, err
 	}
-	if e.prev, err = newPairPRG(in[Prev(me)]); err != nil {
+	if e.prev, err = newPairPRG(in[Prev(me)][:prgKeyLen]); err != nil {
 		return nil, err
 	}
 	e.setup, e.stats = e.stats, EngineStats{}
@@ -95,6 +113,9 @@ func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource) (*E
 
 // Party returns this party's index.
 func (e *Engine) Party() int { return e.me }
+
+// Security returns the session's security model.
+func (e *Engine) Security() Security { return e.opts.sec }
 
 // Ring returns the ring size k.
 func (e *Engine) Ring() int { return e.k }
@@ -139,6 +160,14 @@ func (e *Engine) round(ctx context.Context, out [3][]byte, want [3]int) ([3][]by
 	return in, nil
 }
 
+// roundAs is round for messages of the given kind (fault injection names
+// them).
+func (e *Engine) roundAs(ctx context.Context, kind string, out [3][]byte, want [3]int) ([3][]byte, error) {
+	e.kind = kind
+	defer func() { e.kind = "" }()
+	return e.round(ctx, out, want)
+}
+
 // The bulk protocols send several messages to a peer within one round, so
 // that the peer can work on the first while the next is computed: a round
 // is beginRound followed by sends and receives (send before receive, as in
@@ -167,6 +196,7 @@ func (e *Engine) recv(ctx context.Context, p, n int) ([]byte, error) {
 
 // sendMsg sends msg to p, in pieces of at most roundChunk bytes.
 func (e *Engine) sendMsg(p int, msg []byte) error {
+	msg = e.tamper(msg)
 	n := int64(len(msg))
 	for {
 		piece := msg
@@ -271,6 +301,8 @@ func (e *Engine) Input(ctx context.Context, _ int, c vm.Column) (vm.Share, error
 		}
 		out[i] = vm.CloneVec(v)
 	}
+	e.tamperInput(out)
+	e.noteInput(out)
 	return out, nil
 }
 

@@ -305,7 +305,7 @@ func TestSetup(t *testing.T) {
 	for i, e := range es {
 		require.Equal(t, i, e.Party())
 		require.EqualValues(t, 1, e.SetupStats().Rounds)
-		require.EqualValues(t, prgKeyLen, e.SetupStats().BytesSent)
+		require.EqualValues(t, prgKeyLen+1, e.SetupStats().BytesSent)
 		// the key shared with the next party is the next party's prev key
 		a := e.next.g[prgRand].wordSlice(4)
 		b := es[Next(i)].prev.g[prgRand].wordSlice(4)

@@ -396,7 +396,10 @@ func (e *Engine) open(ctx context.Context, x []vm.Share, k int, boolean bool) ([
 		putWords(msg, mw)
 	}
 	e.beginRound()
-	if err := e.send(Next(e.me), msg); err != nil {
+	e.kind = "open"
+	err := e.send(Next(e.me), msg)
+	e.kind = ""
+	if err != nil {
 		return nil, err
 	}
 	in, err := e.recv(ctx, Prev(e.me), 8*kw*total)
@@ -408,6 +411,13 @@ func (e *Engine) open(ctx context.Context, x []vm.Share, k int, boolean bool) ([
 	off = 0
 	for g, s := range x {
 		n := s.Len()
+		if e.tr != nil {
+			c := s[1]
+			if !boolean {
+				c = e.norm(c)
+			}
+			e.noteOpen(c, w[kw*off:kw*(off+n)])
+		}
 		r := vm.NewVec(e.k, n)
 		if boolean {
 			vm.Xor64(r.Lo, s[0].Lo, s[1].Lo)

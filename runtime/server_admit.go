@@ -805,7 +805,7 @@ func (s *Server) checkCommitments(ctx context.Context, conn Conn, rows []*srvSto
 	if err != nil {
 		return nil, err
 	}
-	res, err := vm.NewMachine(s.admission, eng, nil).Run(ctx)
+	res, err := eng.Run(ctx, s.admission, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func (s *Server) execJob(ctx context.Context, job *partyapi.Job, p *vm.Program, 
 	if err != nil {
 		return nil, srvRunError("job "+job.ID, err)
 	}
-	res, err := vm.NewMachine(p, eng, params).Run(ctx)
+	res, err := eng.Run(ctx, p, params)
 	if err != nil {
 		return nil, srvRunError("job "+job.ID, err)
 	}

@@ -37,8 +37,8 @@ type SimStats struct {
 // Sim runs p on data (nil for a program without inputs) with the given
 // parameter values (as for vm.NewMachine) as three parties over nets (for
 // example NewMemNetworks()). It returns the result, which all three parties
-// must agree on, and the traffic.
-func Sim(ctx context.Context, p *vm.Program, data *vm.Dataset, params []vm.Vec, nets [3]Network) (*vm.Result, SimStats, error) {
+// must agree on, and the traffic. opts configure every party's engine.
+func Sim(ctx context.Context, p *vm.Program, data *vm.Dataset, params []vm.Vec, nets [3]Network, opts ...EngineOption) (*vm.Result, SimStats, error) {
 	var st SimStats
 	var srcs [3]InputSource
 	if data != nil {
@@ -68,7 +68,7 @@ func Sim(ctx context.Context, p *vm.Program, data *vm.Dataset, params []vm.Vec, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res[i], stats[i], setup[i], errs[i] = simParty(ctx, p, params, nets[i], id, srcs[i])
+			res[i], stats[i], setup[i], errs[i] = simParty(ctx, p, params, nets[i], id, srcs[i], opts)
 			if errs[i] != nil {
 				cancel()
 			}
@@ -100,17 +100,17 @@ func Sim(ctx context.Context, p *vm.Program, data *vm.Dataset, params []vm.Vec, 
 	return res[0], st, nil
 }
 
-func simParty(ctx context.Context, p *vm.Program, params []vm.Vec, net Network, id SessionID, src InputSource) (*vm.Result, EngineStats, EngineStats, error) {
+func simParty(ctx context.Context, p *vm.Program, params []vm.Vec, net Network, id SessionID, src InputSource, opts []EngineOption) (*vm.Result, EngineStats, EngineStats, error) {
 	conn, err := net.Session(ctx, id)
 	if err != nil {
 		return nil, EngineStats{}, EngineStats{}, fmt.Errorf("party %d: %w", net.Party(), err)
 	}
 	defer conn.Close()
-	eng, err := NewEngine(ctx, conn, p.Ring, p.FracBits, src)
+	eng, err := NewEngine(ctx, conn, p.Ring, p.FracBits, src, opts...)
 	if err != nil {
 		return nil, EngineStats{}, EngineStats{}, fmt.Errorf("party %d: %w", net.Party(), err)
 	}
-	res, err := vm.NewMachine(p, eng, params).Run(ctx)
+	res, err := eng.Run(ctx, p, params)
 	return res, eng.Stats(), eng.SetupStats(), err
 }
 

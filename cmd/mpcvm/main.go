@@ -129,13 +129,36 @@ func defaultFrac(ring int) int {
 
 // runFlags are the flags shared by run and sim.
 type runFlags struct {
-	params []string
-	json   bool
+	params   []string
+	json     bool
+	security string
+	cheat    string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.params, "param", nil, "parameter value NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
+	cmd.Flags().StringVar(&f.security, "security", "semi-honest", "security model: semi-honest or malicious (checks opens, outputs and inputs; other interactive steps are refused until they are verified)")
+	if runtime.FaultInjection {
+		cmd.Flags().StringVar(&f.cheat, "cheat", "", "make party PARTY corrupt its N-th message of kind OP: PARTY:OP[:N] (fault-injection build)")
+	}
+}
+
+// engineOptions returns the engine options the flags ask for.
+func (f *runFlags) engineOptions() ([]runtime.EngineOption, error) {
+	sec, err := runtime.ParseSecurity(f.security)
+	if err != nil {
+		return nil, cli.Usage("--security: %v", err)
+	}
+	opts := []runtime.EngineOption{runtime.WithSecurity(sec)}
+	if f.cheat != "" {
+		c, err := runtime.ParseCheat(f.cheat)
+		if err != nil {
+			return nil, cli.Usage("--cheat: %v", err)
+		}
+		opts = append(opts, runtime.WithCheat(c))
+	}
+	return opts, nil
 }
 
 func (f *runFlags) parse(p *vm.Program) ([]vm.Vec, map[string]string, error) {
@@ -173,6 +196,10 @@ func runCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			opts, err := rf.engineOptions()
+			if err != nil {
+				return err
+			}
 			cfg, err := runtime.LoadConfig(config)
 			if err != nil {
 				return cli.Usage("%v", err)
@@ -193,11 +220,11 @@ func runCmd(stdout, stderr io.Writer) *cobra.Command {
 				return cli.Failed(err)
 			}
 			defer conn.Close()
-			eng, err := runtime.NewEngine(ctx, conn, p.Ring, p.FracBits, shares)
+			eng, err := runtime.NewEngine(ctx, conn, p.Ring, p.FracBits, shares, opts...)
 			if err != nil {
 				return cli.Failed(err)
 			}
-			res, err := vm.NewMachine(p, eng, params).Run(ctx)
+			res, err := eng.Run(ctx, p, params)
 			if err != nil {
 				return cli.Failed(err)
 			}
@@ -287,7 +314,11 @@ func simCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return cli.Usage("%s: %v", data, err)
 			}
-			res, st, err := runtime.Sim(cmd.Context(), p, ds, params, runtime.NewMemNetworks())
+			opts, err := rf.engineOptions()
+			if err != nil {
+				return err
+			}
+			res, st, err := runtime.Sim(cmd.Context(), p, ds, params, runtime.NewMemNetworks(), opts...)
 			if err != nil {
 				return cli.Failed(err)
 			}

@@ -1,0 +1,299 @@
+package runtime
+
+// The security model of a session and the checks of the malicious mode.
+//
+// Under SemiHonest the parties follow the protocols and nothing is checked.
+// Under Malicious every value a party reveals or holds in common with
+// another is checked for agreement before any result leaves the run
+// (Engine.Run calls verify after the program and before returning):
+//
+//   - Opens (AOPEN, BOPEN, outputs): party i learns x_{i-1} from party i-1;
+//     party i+1 holds the same component and sends a digest of every value
+//     it would have sent to party i; party i compares it with the digest of
+//     what it received.
+//   - Shared values: the key k_{i,i+1} and the component x_{i+1} of every
+//     input column are held by party i and party i+1; party i sends their
+//     digest to party i+1, which compares it with its own.
+//
+// The digests are SHA-256 over the values in the order the run produced
+// them, so one exchange of 32 bytes per peer covers a whole run. After the
+// digests each party sends its verdict to both others, so that one honest
+// party's detection stops every honest party: a deviation seen by anyone is
+// an abort everywhere, with no output. The interactive protocols whose
+// messages are not yet verified (multiplications and everything built on
+// them; docs/protocols.md, "Malicious security") are refused under
+// Malicious before the program starts rather than run unchecked.
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"slices"
+	"strings"
+
+	"github.com/mpcs/mpcs/vm"
+)
+
+// Security is the adversary model a session runs under.
+type Security uint8
+
+// The security models.
+const (
+	// SemiHonest assumes every party follows the protocol.
+	SemiHonest Security = iota
+	// Malicious tolerates one party deviating arbitrarily: a deviation is
+	// detected and the run aborts with no output.
+	Malicious
+)
+
+// String returns the model's command-line name.
+func (s Security) String() string {
+	if s == Malicious {
+		return "malicious"
+	}
+	return "semi-honest"
+}
+
+// ParseSecurity parses "semi-honest" or "malicious".
+func ParseSecurity(s string) (Security, error) {
+	switch s {
+	case "semi-honest":
+		return SemiHonest, nil
+	case "malicious":
+		return Malicious, nil
+	}
+	return 0, fmt.Errorf("unknown security model %q (want semi-honest or malicious)", s)
+}
+
+// EngineOption configures NewEngine.
+type EngineOption func(*engineOptions)
+
+type engineOptions struct {
+	sec   Security
+	cheat Cheat
+}
+
+// WithSecurity sets the session's security model (SemiHonest by default).
+// All three parties must choose the same; the set-up round checks it.
+func WithSecurity(s Security) EngineOption { return func(o *engineOptions) { o.sec = s } }
+
+// ErrCheating is the error (errors.Is) of a run that a deviating party
+// made abort.
+var ErrCheating = errors.New("a party deviated from the protocol")
+
+// CheatError reports a detected deviation: the step whose check failed, the
+// party that detected it and the parties one of which deviated (the
+// protocol cannot always tell which of two holders of a value lied).
+type CheatError struct {
+	Step     string // "open", "shared" (keys and input shares), "verdict"
+	Detector int    // the party whose check failed
+	Suspects []int  // the parties one of which deviated
+}
+
+func (e *CheatError) Error() string {
+	s := make([]string, len(e.Suspects))
+	for i, p := range e.Suspects {
+		s[i] = fmt.Sprintf("party %d", p)
+	}
+	what := map[string]string{
+		"open":    "found the opened values inconsistent",
+		"shared":  "found the keys or input shares it holds with another party inconsistent",
+		"verdict": "received a malformed verdict",
+	}[e.Step]
+	return fmt.Sprintf("aborted, no output: party %d %s (%s deviated)",
+		e.Detector, what, strings.Join(s, " or "))
+}
+
+// Is makes errors.Is(err, ErrCheating) hold.
+func (e *CheatError) Is(target error) bool { return target == ErrCheating }
+
+// verifiedOps are the interactive opcodes whose messages the malicious mode
+// checks.
+var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true}
+
+// checkVerifiable refuses, under Malicious, a program with an interactive
+// instruction whose messages are not verified yet.
+func checkVerifiable(p *vm.Program) error {
+	for i, in := range p.Code {
+		if in.Op.Interactive() && !verifiedOps[in.Op] {
+			pos := ""
+			if i < len(p.Pos) && p.Pos[i].Line > 0 {
+				pos = fmt.Sprintf(" (line %d)", p.Pos[i].Line)
+			}
+			return fmt.Errorf("--security=malicious does not verify %s yet%s: only opens, outputs and inputs are checked so far; run with --security=semi-honest", in.Op, pos)
+		}
+	}
+	return nil
+}
+
+// transcript accumulates the digests the malicious mode compares.
+type transcript struct {
+	openSent hash.Hash // component 1 of every open: what Next(me) sent Prev(me)
+	openRecv hash.Hash // what Prev(me) sent this party in opens
+	inNext   hash.Hash // key k_{me,me+1}, component 1 of every input (held by Next(me) too)
+	inOwn    hash.Hash // key k_{me-1,me}, component 0 of every input (held by Prev(me) too)
+	buf      []byte
+}
+
+func newTranscript() *transcript {
+	return &transcript{openSent: sha256.New(), openRecv: sha256.New(), inNext: sha256.New(), inOwn: sha256.New()}
+}
+
+// addWords hashes words little-endian.
+func (t *transcript) addWords(h hash.Hash, w []uint64) {
+	if b := byteView(w); b != nil {
+		h.Write(b)
+		return
+	}
+	for len(w) > 0 {
+		n := min(len(w), 512)
+		t.buf = binary.LittleEndian.AppendUint64(t.buf[:0], w[0])
+		for _, x := range w[1:n] {
+			t.buf = binary.LittleEndian.AppendUint64(t.buf, x)
+		}
+		h.Write(t.buf)
+		w = w[n:]
+	}
+}
+
+// addVec hashes a ring vector (low words, then high words).
+func (t *transcript) addVec(h hash.Hash, v vm.Vec) {
+	t.addWords(h, v.Lo)
+	t.addWords(h, v.Hi)
+}
+
+// noteInput records an input share.
+func (e *Engine) noteInput(s vm.Share) {
+	if e.tr == nil {
+		return
+	}
+	e.tr.addVec(e.tr.inOwn, s[0])
+	e.tr.addVec(e.tr.inNext, s[1])
+}
+
+// noteOpen records an open: sent is the component this party would send
+// to Next(Next(me)) (its component 1), recv the words received from Prev(me).
+func (e *Engine) noteOpen(sent vm.Vec, recv []uint64) {
+	if e.tr == nil {
+		return
+	}
+	e.tr.addVec(e.tr.openSent, sent)
+	e.tr.addWords(e.tr.openRecv, recv)
+}
+
+// verdict bytes of the second verification round.
+const (
+	verdictOK byte = iota
+	verdictOpen
+	verdictShared
+)
+
+// verify runs the malicious mode's checks (a no-op under SemiHonest): one
+// round of digests, one of verdicts. It returns a *CheatError when any
+// party found a disagreement.
+func (e *Engine) verify(ctx context.Context) error {
+	if e.tr == nil {
+		return nil
+	}
+	nx, pv := Next(e.me), Prev(e.me)
+	var out [3][]byte
+	out[nx] = e.tr.inNext.Sum(nil)
+	out[pv] = e.tr.openSent.Sum(nil)
+	want := [3]int{-1, -1, -1}
+	want[nx], want[pv] = sha256.Size, sha256.Size
+	in, err := e.roundAs(ctx, "verify", out, want)
+	if err != nil {
+		return fmt.Errorf("verification: %w", err)
+	}
+	mine := verdictOK
+	var found *CheatError
+	switch {
+	case e.isCheater():
+		// a cheater does not report itself (fault injection)
+	case subtle.ConstantTimeCompare(in[pv], e.tr.inOwn.Sum(nil)) != 1:
+		mine = verdictShared
+		found = &CheatError{Step: "shared", Detector: e.me, Suspects: []int{pv}}
+	case subtle.ConstantTimeCompare(in[nx], e.tr.openRecv.Sum(nil)) != 1:
+		// Prev(me) sent the opened values, Next(me) the digest of the true ones.
+		mine = verdictOpen
+		found = &CheatError{Step: "open", Detector: e.me, Suspects: []int{pv, nx}}
+	}
+	out[nx], out[pv] = []byte{mine}, []byte{mine}
+	want[nx], want[pv] = 1, 1
+	in, err = e.roundAs(ctx, "verdict", out, want)
+	if found != nil {
+		return found
+	}
+	if err != nil {
+		return fmt.Errorf("verification: %w", err)
+	}
+	for _, p := range []int{pv, nx} {
+		switch in[p][0] {
+		case verdictOK:
+		case verdictShared:
+			return &CheatError{Step: "shared", Detector: p, Suspects: []int{p, Prev(p)}}
+		case verdictOpen:
+			// p's report may itself be the lie
+			return &CheatError{Step: "open", Detector: p, Suspects: []int{Prev(p), Next(p), p}}
+		default:
+			return &CheatError{Step: "verdict", Detector: e.me, Suspects: []int{p}}
+		}
+	}
+	return nil
+}
+
+// Run runs p on this engine with the given parameter values and, under
+// Malicious, verifies the run before returning its result: a result is
+// returned only if every check passed at every honest party.
+func (e *Engine) Run(ctx context.Context, p *vm.Program, params []vm.Vec) (*vm.Result, error) {
+	if e.tr != nil {
+		if err := checkVerifiable(p); err != nil {
+			return nil, err
+		}
+	}
+	res, err := vm.NewMachine(p, e, params).Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.verify(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Cheat describes a deviation for fault-injection builds: party Party
+// corrupts its N-th message (from 1) of kind Op, or for Op "input" its
+// N-th input column.
+type Cheat struct {
+	Party int
+	Op    string
+	N     int
+}
+
+// CheatOps are the kinds of message or value a Cheat can corrupt.
+var CheatOps = []string{"setup", "input", "open", "verify", "verdict"}
+
+// ParseCheat parses PARTY:OP[:N] (N defaults to 1).
+func ParseCheat(s string) (Cheat, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return Cheat{}, fmt.Errorf("cheat %q: want PARTY:OP[:N]", s)
+	}
+	c := Cheat{Op: parts[1], N: 1}
+	if _, err := fmt.Sscan(parts[0], &c.Party); err != nil || c.Party < 0 || c.Party > 2 || parts[0] != fmt.Sprint(c.Party) {
+		return Cheat{}, fmt.Errorf("cheat %q: party must be 0, 1 or 2", s)
+	}
+	if !slices.Contains(CheatOps, c.Op) {
+		return Cheat{}, fmt.Errorf("cheat %q: unknown kind %q (want one of %s)", s, c.Op, strings.Join(CheatOps, ", "))
+	}
+	if len(parts) == 3 {
+		if _, err := fmt.Sscan(parts[2], &c.N); err != nil || c.N < 1 || parts[2] != fmt.Sprint(c.N) {
+			return Cheat{}, fmt.Errorf("cheat %q: N must be a positive integer", s)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,121 @@
+package runtime
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mpcs/mpcs/compiler"
+	"github.com/mpcs/mpcs/vm"
+)
+
+// secProg is a program of only the steps the malicious mode verifies:
+// inputs, local arithmetic and opens (outputs).
+const secProg = `x = input("x", sint)
+y = input("y", sfix)
+output("sx", sum(x))
+output("xs", x - 1)
+output("sy", sum(y) + 2.5)
+`
+
+const secData = "x,y\n0,1.5\n1,-2\n-1,0\n9223372036854775807,-0.25\n-9223372036854775808,1e6\n7,7\n"
+
+// simSecure runs src on csv as three parties under opts and returns the
+// result and the error, with the reference result.
+func simSecure(t *testing.T, ring int, src, csv string, opts ...EngineOption) (got, want *vm.Result, st SimStats, err error) {
+	t.Helper()
+	p, cerr := compiler.Compile("prog.mpcs", []byte(src), compiler.Options{Ring: ring})
+	require.NoError(t, cerr)
+	data, derr := vm.ReadCSV(strings.NewReader(csv), p)
+	require.NoError(t, derr)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	want, werr := vm.NewMachine(p, vm.NewPlainEngine(p.Ring, p.FracBits, data), nil).Run(ctx)
+	require.NoError(t, werr)
+	got, st, err = Sim(ctx, p, data, nil, NewMemNetworks(), opts...)
+	return got, want, st, err
+}
+
+func TestMaliciousHonestRun(t *testing.T) {
+	for _, ring := range []int{128, 64} {
+		csv := secData
+		if ring == 64 {
+			csv = "x,y\n0,1.5\n1,-2\n-1,0\n1099511627775,-0.25\n-1099511627776,1000\n7,7\n"
+		}
+		semi, want, st0, err := simSecure(t, ring, secProg, csv)
+		require.NoError(t, err)
+		got, _, st1, err := simSecure(t, ring, secProg, csv, WithSecurity(Malicious))
+		require.NoError(t, err, "ring %d", ring)
+		require.Equal(t, string(want.JSON()), string(got.JSON()))
+		require.Equal(t, string(semi.JSON()), string(got.JSON()))
+		// the checks: two rounds, a digest and a verdict to each peer
+		require.Equal(t, st0.Rounds+2, st1.Rounds)
+		require.Equal(t, st0.BytesSent+3*2*(32+1), st1.BytesSent)
+	}
+}
+
+func TestMaliciousRefusesUnverifiedSteps(t *testing.T) {
+	_, _, _, err := simSecure(t, 128, "x = input(\"x\", sint)\noutput(\"p\", x * x)\n", "x\n2\n", WithSecurity(Malicious))
+	require.ErrorContains(t, err, "does not verify AMUL yet (line 2)")
+}
+
+func TestSecurityModelsMustAgree(t *testing.T) {
+	nets := NewMemNetworks()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var id SessionID
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			conn, err := nets[i].Session(ctx, id)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			sec := SemiHonest
+			if i == 1 {
+				sec = Malicious
+			}
+			_, err = NewEngine(ctx, conn, 128, 24, nil, WithSecurity(sec))
+			errs <- err
+		}()
+	}
+	var msgs []string
+	for range 3 {
+		if err := <-errs; err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	require.Contains(t, strings.Join(msgs, "\n"), "party 1 runs malicious, this party semi-honest")
+	require.Contains(t, strings.Join(msgs, "\n"), "party 0 runs semi-honest, this party malicious")
+}
+
+func TestParseSecurityAndCheat(t *testing.T) {
+	s, err := ParseSecurity("malicious")
+	require.NoError(t, err)
+	require.Equal(t, Malicious, s)
+	require.Equal(t, "malicious", s.String())
+	_, err = ParseSecurity("paranoid")
+	require.ErrorContains(t, err, `unknown security model "paranoid"`)
+
+	c, err := ParseCheat("2:open")
+	require.NoError(t, err)
+	require.Equal(t, Cheat{Party: 2, Op: "open", N: 1}, c)
+	c, err = ParseCheat("0:input:3")
+	require.NoError(t, err)
+	require.Equal(t, Cheat{Party: 0, Op: "input", N: 3}, c)
+	for _, bad := range []string{"", "1", "3:open", "-1:open", "01:open", "1:fly", "1:open:0", "1:open:x", "1:open:1:2"} {
+		_, err := ParseCheat(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestCheatErrorIsErrCheating(t *testing.T) {
+	err := error(&CheatError{Step: "open", Detector: 1, Suspects: []int{0, 2}})
+	require.ErrorIs(t, err, ErrCheating)
+	require.Equal(t, "aborted, no output: party 1 found the opened values inconsistent (party 0 or party 2 deviated)", err.Error())
+}
