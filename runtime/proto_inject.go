@@ -38,6 +38,9 @@ type injIn struct {
 	// an element with m = k-1 injects -(c ⊕ d) (its bits hold the sign).
 	mOf    []uint8
 	x0, x1 vm.Vec
+	// split: the operand is given split (shrSplit): x0 = x1 holds a at the
+	// elements where this party is U and b elsewhere.
+	split bool
 }
 
 func (in *injIn) trunc() bool { return in.mOf != nil }
@@ -100,6 +103,9 @@ func setBits(w []uint64, off, width uint, v uint64) {
 // injChunk is how many elements' keystream an injection loop draws at a
 // time (it stays in the first-level cache).
 const injChunk = 1024
+
+// zeroWords is injChunk zero words (read only).
+var zeroWords = make([]uint64, injChunk)
 
 // injRun is one injection.
 type injRun struct {
@@ -220,6 +226,9 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 		var x0, x1 []uint64
 		if r.path == 2 {
 			x0, x1 = in.x0.Lo[i0:i0+cn], in.x1.Lo[i0:i0+cn]
+			if in.split {
+				x1 = zeroWords[:cn]
+			}
 		}
 		sub := uint64(1) << (62 - m)
 		for j := range cn {
@@ -231,12 +240,9 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 				continue
 			}
 			a := x0[j] + x1[j] + 1<<62
-			if a>>63 == 1 {
-				o := uint(j) * m
-				o += off
-				setBits(e1N, o, m, getBits(e1N, o, m)+1)
-				setBits(e1R, o, m, getBits(e1R, o, m)+1)
-			}
+			o := off + uint(j)*m
+			setBits(e1N, o, m, getBits(e1N, o, m)+a>>63)
+			setBits(e1R, o, m, getBits(e1R, o, m)+a>>63)
 			p := rp[j]
 			d := a>>m - sub - p
 			D[j] = d
@@ -250,6 +256,9 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 		if r.path == 2 {
 			x0l, x0h = in.x0.Lo[i0:i0+cn], in.x0.Hi[i0:i0+cn]
 			x1l, x1h = in.x1.Lo[i0:i0+cn], in.x1.Hi[i0:i0+cn]
+			if in.split {
+				x1l, x1h = zeroWords[:cn], zeroWords[:cn]
+			}
 		}
 		sub := uint64(1) << (62 - m) // 2^(126-m) in the high word
 		var cy uint64
@@ -266,11 +275,10 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 			}
 			al, c2 := bits.Add64(x0l[j], x1l[j], 0)
 			ah := x0h[j] + x1h[j] + c2 + 1<<62
-			if ah>>63 == 1 {
-				o := off + uint(j)*m
-				setBits(e1N, o, m, getBits(e1N, o, m)+1)
-				setBits(e1R, o, m, getBits(e1R, o, m)+1)
-			}
+			at := ah >> 63
+			o := off + uint(j)*m
+			setBits(e1N, o, m, getBits(e1N, o, m)+at)
+			setBits(e1R, o, m, getBits(e1R, o, m)+at)
 			ul, uh := al>>m|ah<<(64-m), ah>>m-sub
 			pl, ph := rp[2*j], rp[2*j+1]
 			dl, b := bits.Sub64(ul, pl, 0)
@@ -296,7 +304,11 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 		if r.hasU0 {
 			var u0 u128
 			if w := in.w1(i, r.k); w > 0 {
-				a := r.e.mask(ringElem(in.x0, i).add(ringElem(in.x1, i)).add(offset))
+				a := ringElem(in.x0, i)
+				if !in.split {
+					a = a.add(ringElem(in.x1, i))
+				}
+				a = r.e.mask(a.add(offset))
 				at := u128{a.bit(uk - 1), 0}
 				setField(e1N, off, w, getField(e1N, off, w).add(at))
 				setField(e1R, off, w, getField(e1R, off, w).add(at))
@@ -372,25 +384,28 @@ func (r *injRun) sideChunk(i0, cn int, off uint, x vm.Vec, b, rho, m1 []uint64) 
 	case r.path != 0 && r.kw == 1:
 		m := r.m
 		for j := range cn {
-			v := b[j]
-			if bitAtW(cw, i0+j) == 1 {
-				v = -v
-			}
-			if r.path == 2 && x.Lo[i0+j]>>63 == 0 {
-				v -= getBits(m1, off+uint(j)*m, m) << (64 - m)
+			d := bitAtW(cw, i0+j)
+			v := b[j] ^ -d + d
+			if r.path == 2 {
+				v -= getBits(m1, off+uint(j)*m, m) << (64 - m) & (x.Lo[i0+j]>>63 - 1)
 			}
 			b[j] = v + rho[j]
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	case r.path != 0:
 		m := r.m
+		b, rho = b[:2*cn], rho[:2*cn]
+		var xh []uint64
+		if r.path == 2 {
+			xh = x.Hi[i0 : i0+cn]
+		}
 		for j := range cn {
-			vl, vh := b[2*j], b[2*j+1]
-			if bitAtW(cw, i0+j) == 1 {
-				vl, vh = neg128(vl, vh)
-			}
-			if r.path == 2 && x.Hi[i0+j]>>63 == 0 {
-				vh -= getBits(m1, off+uint(j)*m, m) << (64 - m)
+			d := bitAtW(cw, i0+j)
+			nd := -d
+			vl, c := bits.Add64(b[2*j]^nd, d, 0)
+			vh := b[2*j+1] ^ nd + c
+			if r.path == 2 {
+				vh -= getBits(m1, off+uint(j)*m, m) << (64 - m) & (xh[j]>>63 - 1)
 			}
 			l, c := bits.Add64(vl, rho[2*j], 0)
 			b[2*j], b[2*j+1] = l, vh+rho[2*j+1]+c
@@ -484,17 +499,12 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 		m := r.m
 		for j := range cn {
 			d := bitAtW(cw, i0+j)
-			v := e0[j]
-			if d == 1 {
-				v = -v
-			}
+			v := e0[j] ^ -d + d
 			cst := d
 			if r.path == 2 {
 				bv := x.Lo[i0+j]
 				bt := bv >> 63
-				if bt == 0 {
-					v -= getBits(e1, off+uint(j)*m, m) << (64 - m)
-				}
+				v -= getBits(e1, off+uint(j)*m, m) << (64 - m) & (bt - 1)
 				cst += bv>>m - bt<<(64-m)
 			}
 			yR.Lo[j] = v - ow[j] - rho[j] + cst
@@ -503,20 +513,23 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 		return off + uint(cn)*m*uint(r.path/2)
 	case r.path != 0:
 		m := r.m
+		e0, ow, rho, adj = e0[:2*cn], ow[:2*cn], rho[:2*cn], adj[:2*cn]
+		yRl, yRh, yOl, yOh := yR.Lo[:cn], yR.Hi[:cn], yO.Lo[:cn], yO.Hi[:cn]
+		var xl, xh []uint64
+		if r.path == 2 {
+			xl, xh = x.Lo[i0:i0+cn], x.Hi[i0:i0+cn]
+		}
 		for j := range cn {
 			d := bitAtW(cw, i0+j)
-			vl, vh := e0[2*j], e0[2*j+1]
-			if d == 1 {
-				vl, vh = neg128(vl, vh)
-			}
+			nd := -d // all ones when d = 1: v0 = -1
+			var c uint64
+			vl, c := bits.Add64(e0[2*j]^nd, d, 0)
+			vh := e0[2*j+1] ^ nd + c
 			cl, ch := d, uint64(0)
 			if r.path == 2 {
-				bl, bh := x.Lo[i0+j], x.Hi[i0+j]
+				bl, bh := xl[j], xh[j]
 				bt := bh >> 63
-				if bt == 0 {
-					vh -= getBits(e1, off+uint(j)*m, m) << (64 - m)
-				}
-				var c uint64
+				vh -= getBits(e1, off+uint(j)*m, m) << (64 - m) & (bt - 1)
 				cl, c = bits.Add64(bl>>m|bh<<(64-m), d, 0)
 				ch = bh>>m - bt<<(64-m) + c
 			}
@@ -525,11 +538,10 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 			h := vh - ow[2*j+1] - b
 			l, b = bits.Sub64(l, rl, 0)
 			h = h - rh - b
-			var c uint64
-			yR.Lo[j], c = bits.Add64(l, cl, 0)
-			yR.Hi[j] = h + ch + c
-			yO.Lo[j], c = bits.Add64(rl, adj[2*j], 0)
-			yO.Hi[j] = rh + adj[2*j+1] + c
+			yRl[j], c = bits.Add64(l, cl, 0)
+			yRh[j] = h + ch + c
+			yOl[j], c = bits.Add64(rl, adj[2*j], 0)
+			yOh[j] = rh + adj[2*j+1] + c
 		}
 		return off + uint(cn)*m*uint(r.path/2)
 	}
@@ -574,9 +586,3 @@ func (in *injIn) fast(k int) (int, uint) {
 }
 
 func bitAtW(w []uint64, i int) uint64 { return w[i>>6] >> (i & 63) & 1 }
-
-// neg128 returns -(lo, hi).
-func neg128(lo, hi uint64) (uint64, uint64) {
-	l, b := bits.Sub64(0, lo, 0)
-	return l, -hi - b
-}

@@ -436,3 +436,197 @@ func (e *Engine) open(ctx context.Context, x []vm.Share, k int, boolean bool) ([
 	releaseMsg(in)
 	return rs, nil
 }
+
+// ---- multiplication fused with truncation ----
+//
+// MulTrunc computes Trunc(Mul(x, y), m) with the multiplication's result
+// produced straight in the split form the truncation starts from (a known
+// to the element's U alone, b to N and R; proto_trunc.go), instead of a
+// replicated sharing that the truncation then splits. Every party computes
+// its local cross terms z_i (z_U + z_N + z_R = x·y); in the segment where U
+// is party s,
+//
+//	N → R: z_N + α_N      (α_N from the key of U and N; R does not know it)
+//	R → N: z_R + α_R      (α_R from the key of R and U; N does not know it)
+//	a = z_U - α_N - α_R at U,   b = (z_N + α_N) + (z_R + α_R) at N and R,
+//
+// so a + b = x·y: two ring elements per product instead of three, in the
+// same one round. N sees z_R masked by α_R and R sees z_N masked by α_N,
+// both uniform; a is uniform to N and to R (masked by the α each lacks),
+// and the split is distributed as the one the truncation makes from a
+// replicated sharing, so the rest of the protocol and its view are
+// unchanged.
+
+var _ vm.MulTruncer = (*Engine)(nil)
+
+// MulTrunc implements the fused AMUL + ATRUNC of the VM (vm.MulTruncer):
+// floor(x·y / 2^m) exactly for products in [-2^(k-2), 2^(k-2)), per group.
+// Groups with m = 0 or no elements fall back to Mul then Trunc.
+func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm.Share, error) {
+	M, n := 0, 0
+	lens := make([]int, len(x))
+	fuse := true
+	for g := range x {
+		lens[g] = blen(x[g].Len(), y[g].Len())
+		if x[g].Len() == 0 || y[g].Len() == 0 {
+			lens[g] = 0
+		}
+		n += lens[g]
+		if ms[g] == 0 || ms[g] >= uint(e.k) || lens[g] == 0 {
+			fuse = false
+		}
+		M = max(M, int(ms[g]))
+	}
+	if !fuse || n == 0 {
+		z, err := e.Mul(ctx, x, y)
+		if err != nil {
+			return nil, err
+		}
+		return e.Trunc(ctx, z, ms)
+	}
+	sp, err := e.mulSplit(ctx, x, y, lens, n)
+	if err != nil {
+		return nil, err
+	}
+	r0, r1, err := e.shrFlat(ctx, sp, sp, true, shiftsOf(lens, ms), M)
+	putBuf(sp.Lo)
+	putBuf(sp.Hi)
+	if err != nil {
+		return nil, err
+	}
+	return groupShares(r0, r1, lens), nil
+}
+
+// mulSplit computes the products of the groups (flat, n elements) in split
+// form: a where this party is the element's U, b elsewhere.
+func (e *Engine) mulSplit(ctx context.Context, x, y []vm.Share, lens []int, n int) (vm.Vec, error) {
+	call := e.newCall()
+	k, kw, me := e.k, e.k/64, e.me
+	xs, ys := make([]vm.Share, len(x)), make([]vm.Share, len(x))
+	offs := make([]int, len(x))
+	off := 0
+	for g := range x {
+		xs[g], ys[g] = e.normShare(x[g]), e.normShare(y[g])
+		offs[g] = off
+		off += lens[g]
+	}
+	// a temporary (pooled; every element is written below)
+	sp := vm.Vec{Lo: getBuf(n)}
+	if k == 128 {
+		sp.Hi = getBuf(n)
+	}
+	// cross terms of the flat elements [lo, hi)
+	cross := func(lo, hi int) {
+		for g := range xs {
+			glo, ghi := max(lo, offs[g]), min(hi, offs[g]+lens[g])
+			if glo >= ghi {
+				continue
+			}
+			s, t := glo-offs[g], ghi-offs[g]
+			zc := subVec(sp, glo, ghi)
+			xg, yg := xs[g], ys[g]
+			if xg[0].Len() == lens[g] && yg[0].Len() == lens[g] {
+				a0, a1, b0, b1 := subVec(xg[0], s, t), subVec(xg[1], s, t), subVec(yg[0], s, t), subVec(yg[1], s, t)
+				if k == 64 {
+					vm.CrossMul64(zc.Lo, a0.Lo, a1.Lo, b0.Lo, b1.Lo)
+				} else {
+					vm.CrossMul128(zc.Lo, zc.Hi, a0.Lo, a0.Hi, a1.Lo, a1.Hi, b0.Lo, b0.Hi, b1.Lo, b1.Hi)
+				}
+			} else {
+				crossMulBroadcast(zc, xg, yg, s)
+			}
+		}
+	}
+	// z ± the keystream of st, planar per chunk of mulChunk elements
+	scratch := getBuf(2 * mulChunk)
+	defer putBuf(scratch)
+	addMask := func(z vm.Vec, st *keyStream, sub bool) {
+		m := z.Len()
+		r := scratch[:kw*m]
+		st.words(r)
+		switch {
+		case k == 64 && sub:
+			vm.Sub64(z.Lo, z.Lo, r)
+		case k == 64:
+			vm.Add64(z.Lo, z.Lo, r)
+		case sub:
+			vm.Sub128(z.Lo, z.Hi, z.Lo, z.Hi, r[:m], r[m:2*m])
+		default:
+			vm.Add128(z.Lo, z.Hi, z.Lo, z.Hi, r[:m], r[m:2*m])
+		}
+	}
+	segs := segmentsOf(n)
+	subN := func(s int) uint32 { return uint32(s) }     // α_N of segment s
+	subR := func(s int) uint32 { return uint32(3 + s) } // α_R of segment s
+	per := pieceElems(k)
+	e.beginRound()
+	// As N (segment me-1, key with U = prev) and R (segment me+1, key with
+	// U = next): z + α to the other, piece by piece.
+	for _, side := range [2]struct {
+		s, to int
+		st    *keyStream
+	}{
+		{Prev(me), Next(me), e.prev.stream(call, subN(Prev(me)))},
+		{Next(me), Prev(me), e.next.stream(call, subR(Next(me)))},
+	} {
+		sg := segs[side.s]
+		for p0 := sg.lo; p0 < sg.hi; p0 += per {
+			p1 := min(p0+per, sg.hi)
+			for c := p0; c < p1; c += mulChunk {
+				c1 := min(c+mulChunk, p1)
+				cross(c, c1)
+				addMask(subVec(sp, c, c1), side.st, false)
+			}
+			cnt := p1 - p0
+			msg := getMsgBuf(8 * kw * cnt)
+			mw := wordsIn(msg, kw*cnt)
+			copy(mw, sp.Lo[p0:p1])
+			if kw == 2 {
+				copy(mw[cnt:], sp.Hi[p0:p1])
+			}
+			if !littleEndian {
+				putWords(msg, mw)
+			}
+			if err := e.send(side.to, msg); err != nil {
+				return sp, err
+			}
+		}
+	}
+	// As U: a = z - α_N - α_R.
+	{
+		sg := segs[me]
+		aN, aR := e.next.stream(call, subN(me)), e.prev.stream(call, subR(me))
+		// chunks as N and R cut them (the masks' layout is per chunk)
+		for p0 := sg.lo; p0 < sg.hi; p0 += per {
+			p1 := min(p0+per, sg.hi)
+			for c := p0; c < p1; c += mulChunk {
+				c1 := min(c+mulChunk, p1)
+				cross(c, c1)
+				z := subVec(sp, c, c1)
+				addMask(z, aN, true)
+				addMask(z, aR, true)
+			}
+		}
+	}
+	// b = own + the other's, from next (segment me-1) and prev (segment me+1).
+	for _, side := range [2]struct{ s, from int }{{Prev(me), Next(me)}, {Next(me), Prev(me)}} {
+		sg := segs[side.s]
+		for p0 := sg.lo; p0 < sg.hi; p0 += per {
+			p1 := min(p0+per, sg.hi)
+			cnt := p1 - p0
+			msg, err := e.recv(ctx, side.from, 8*kw*cnt)
+			if err != nil {
+				return sp, err
+			}
+			w := wordsIn(msg, kw*cnt)
+			z := subVec(sp, p0, p1)
+			if kw == 1 {
+				vm.Add64(z.Lo, z.Lo, w)
+			} else {
+				vm.Add128(z.Lo, z.Hi, z.Lo, z.Hi, w[:cnt], w[cnt:2*cnt])
+			}
+			releaseMsg(msg)
+		}
+	}
+	return sp, nil
+}

@@ -51,7 +51,6 @@ func (e *Engine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 }
 
 func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, error) {
-	uk := uint(e.k)
 	// the active groups (m != 0), flattened
 	var act []vm.Share
 	var em []uint
@@ -73,59 +72,8 @@ func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 	}
 	lens := shareLens(act)
 	x0, x1 := e.flatShares(act)
-	n := x0.Len()
-	mOf := make([]uint8, n) // the shift of every element
-	{
-		off := 0
-		for g, l := range lens {
-			for i := range l {
-				mOf[off+i] = uint8(em[g])
-			}
-			off += l
-		}
-	}
-	segs := segmentsOf(n)
-	call := e.newCall()
-	L := M
-	offset := u128{1, 0}.shl(uk - 2)
-	// The compared values: the low m bits of A' = a + 2^(k-2) (at U) or of
-	// B = b, moved to the top of L bits; for m = k-1 those of a and b.
-	val := func(role, i int) u128 {
-		v := e.splitVal(role, x0, x1, i)
-		m := uint(mOf[i])
-		if m != uk-1 && role == roleU {
-			v = e.mask(v.add(offset))
-		}
-		return v.low(m).shl(uint(L) - m)
-	}
-	var rows []uint64
-	if L <= 64 && uint(L) != uk-1 && uniformM(mOf) { // every m = L
-		m := uint(L)
-		var offLo uint64
-		if uk == 64 {
-			offLo = offset.lo
-		}
-		rows = e.splitRows(segs, x0, x1, L, L, offLo, m, 0)
-	} else {
-		rows = e.buildRows(segs, n, L, L, val)
-	}
-	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
-	cw, err := e.mixedCarries(ctx, call, segs, rows, L, L)
-	putBuf(rows)
-	if err != nil {
-		return nil, err
-	}
-	if M == int(uk-1) {
-		for s := range 3 {
-			role := e.role(s)
-			for i := segs[s].lo; i < segs[s].hi; i++ {
-				if uint(mOf[i]) == uk-1 {
-					cw[i/64] ^= e.splitVal(role, x0, x1, i).bit(uk-1) << (i % 64)
-				}
-			}
-		}
-	}
-	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: cw, mOf: mOf, x0: x0, x1: x1})
+	mOf := shiftsOf(lens, em)
+	r0, r1, err := e.shrFlat(ctx, x0, x1, false, mOf, M)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +88,112 @@ func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 		j++
 	}
 	return rs, nil
+}
+
+// shiftsOf returns the shift of every element of the concatenated groups.
+func shiftsOf(lens []int, em []uint) []uint8 {
+	n := 0
+	for _, l := range lens {
+		n += l
+	}
+	mOf := make([]uint8, n)
+	off := 0
+	for g, l := range lens {
+		for i := range l {
+			mOf[off+i] = uint8(em[g])
+		}
+		off += l
+	}
+	return mOf
+}
+
+// shrFlat truncates the n = len(mOf) elements of one flat operand, element
+// i by mOf[i] in [1, k) (M the largest), and returns this party's
+// components of the results. The operand is its replicated components
+// (x0, x1), or, if split, x0 = x1 holds the split itself: a where this
+// party is the element's U, b elsewhere (mulTrunc).
+func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []uint8, M int) (vm.Vec, vm.Vec, error) {
+	uk := uint(e.k)
+	n := len(mOf)
+	segs := segmentsOf(n)
+	call := e.newCall()
+	L := M
+	offset := u128{1, 0}.shl(uk - 2)
+	sv := func(role, i int) u128 {
+		if split {
+			return ringElem(x0, i)
+		}
+		return e.splitVal(role, x0, x1, i)
+	}
+	// The compared values: the low m bits of A' = a + 2^(k-2) (at U) or of
+	// B = b, moved to the top of L bits; for m = k-1 those of a and b.
+	val := func(role, i int) u128 {
+		v := sv(role, i)
+		m := uint(mOf[i])
+		if m != uk-1 && role == roleU {
+			v = e.mask(v.add(offset))
+		}
+		return v.low(m).shl(uint(L) - m)
+	}
+	var rows []uint64
+	if L <= 64 && uint(L) != uk-1 && uniformM(mOf) { // every m = L
+		m := uint(L)
+		var offLo uint64
+		if uk == 64 {
+			offLo = offset.lo
+		}
+		if split {
+			rows = e.splitRowsOf(segs, x0, L, offLo, m)
+		} else {
+			rows = e.splitRows(segs, x0, x1, L, L, offLo, m, 0)
+		}
+	} else {
+		rows = e.buildRows(segs, n, L, L, val)
+	}
+	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
+	cw, err := e.mixedCarries(ctx, call, segs, rows, L, L)
+	putBuf(rows)
+	if err != nil {
+		return vm.Vec{}, vm.Vec{}, err
+	}
+	if M == int(uk-1) {
+		for s := range 3 {
+			role := e.role(s)
+			for i := segs[s].lo; i < segs[s].hi; i++ {
+				if uint(mOf[i]) == uk-1 {
+					cw[i/64] ^= sv(role, i).bit(uk-1) << (i % 64)
+				}
+			}
+		}
+	}
+	return e.inject2(ctx, call, segs, &injIn{n: n, bits: cw, mOf: mOf, x0: x0, x1: x1, split: split})
+}
+
+// splitRowsOf is splitRows for an operand given split (x holds a where
+// this party is U, b elsewhere): the low m = L <= 64 bits, offLo added at U.
+func (e *Engine) splitRowsOf(segs [3]segment, x vm.Vec, L int, offLo uint64, m uint) []uint64 {
+	n := x.Len()
+	rows := getBuf(segs[2].b1 * L)
+	var lo, hi [64]uint64
+	mask := ^uint64(0)
+	if m < 64 {
+		mask = 1<<m - 1
+	}
+	for s := range 3 {
+		off := uint64(0)
+		if e.role(s) == roleU {
+			off = offLo
+		}
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			base := 64 * b
+			cnt := min(64, n-base)
+			for i, v := range x.Lo[base : base+cnt] {
+				lo[i] = (v + off) & mask
+			}
+			putRows(rows[b*L:], &lo, &hi, L, cnt)
+		}
+	}
+	return rows
 }
 
 // pow2Div returns floor(2^p / d) for p <= 128 and d > 0.

@@ -180,6 +180,24 @@ func (c *chunkEngine) Mul(ctx context.Context, x, y []Share) ([]Share, error) {
 	return c.binary(ctx, x, y, c.Engine.Mul)
 }
 
+// MulTrunc runs the fused AMUL + ATRUNC (the engine is a MulTruncer) pass
+// by pass, as Mul and Trunc would be.
+func (c *chunkEngine) MulTrunc(ctx context.Context, x, y []Share, m []uint) ([]Share, error) {
+	mt := c.Engine.(MulTruncer)
+	lens := shareLens(x, y)
+	if total(lens) <= c.limit {
+		c.passes = 1
+		return mt.MulTrunc(ctx, x, y, m)
+	}
+	return runShares(c, lens, func(ps []piece) ([]Share, error) {
+		sx, sy, sm := make([]Share, len(ps)), make([]Share, len(ps)), make([]uint, len(ps))
+		for i, p := range ps {
+			sx[i], sy[i], sm[i] = sliceShare(x[p.g], p.lo, p.hi), sliceShare(y[p.g], p.lo, p.hi), m[p.g]
+		}
+		return mt.MulTrunc(ctx, sx, sy, sm)
+	})
+}
+
 func (c *chunkEngine) BAnd(ctx context.Context, x, y []Share) ([]Share, error) {
 	return c.binary(ctx, x, y, c.Engine.BAnd)
 }

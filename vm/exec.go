@@ -64,7 +64,11 @@ type Machine struct {
 	outs   []Vec
 	outSet []bool
 
-	cost          []int // rounds of one pass of each instruction (Instr.Rounds)
+	cost []int // rounds of one pass of each instruction (Instr.Rounds)
+	// fuse[pc]: the AMUL at pc and the ATRUNC at pc+1 that truncates its
+	// results in place run as one MulTrunc call (mt, the engine's)
+	fuse          []bool
+	mt            MulTruncer
 	pc            int
 	steps, rounds int64
 }
@@ -138,6 +142,17 @@ func (m *Machine) Run(ctx context.Context) (res *Result, err error) {
 		}
 		m.steps++
 		in := &p.Code[pc]
+		if m.fuse[pc] && (maxSteps <= 0 || m.steps < maxSteps) {
+			// AMUL and the ATRUNC after it, in one engine call
+			m.steps++
+			if rerr := m.execMulTrunc(ctx, pc); rerr != nil {
+				return nil, rerr
+			}
+			m.rounds += int64((m.cost[pc] + m.cost[pc+1]) * max(chunks.passes, 1))
+			chunks.passes = 0
+			pc += 2
+			continue
+		}
 		next, rerr := m.exec(ctx, pc, in)
 		if rerr != nil {
 			return nil, rerr
@@ -174,6 +189,73 @@ func (m *Machine) reset() {
 	for pc, in := range p.Code {
 		m.cost[pc] = in.Rounds(m.k)
 	}
+	m.mt, _ = m.base.(MulTruncer)
+	m.fuse = make([]bool, len(p.Code))
+	if m.mt != nil {
+		for pc := range p.Code {
+			m.fuse[pc] = m.fusable(pc)
+		}
+	}
+}
+
+// MulTruncer is implemented by engines that compute a multiplication
+// followed by the truncation of its results in one call, for less than
+// Mul then Trunc cost (runtime.Engine: the product goes straight to the
+// form its truncation starts from). MulTrunc(ctx, x, y, m) must equal
+// Trunc(ctx, Mul(ctx, x, y), m) and cost the rounds of both.
+type MulTruncer interface {
+	MulTrunc(ctx context.Context, x, y []Share, m []uint) ([]Share, error)
+}
+
+// fusable reports whether the AMUL at pc and the instruction after it run
+// as one MulTrunc: an ATRUNC with as many groups whose group g truncates
+// the AMUL's destination g in place (so that the products themselves are
+// overwritten and never read), every destination distinct and every shift
+// in range. A program jumping to pc+1 runs the ATRUNC alone, as before.
+func (m *Machine) fusable(pc int) bool {
+	code := m.prog.Code
+	if pc+1 >= len(code) || code[pc].Op != AMUL || code[pc+1].Op != ATRUNC {
+		return false
+	}
+	a, b := code[pc].Args, code[pc+1].Args
+	if len(a) == 0 || len(a)%3 != 0 || len(a) != len(b) {
+		return false
+	}
+	seen := make(map[uint32]bool, len(a)/3)
+	for g := 0; g < len(a); g += 3 {
+		d := a[g]
+		if seen[d] || b[g] != d || b[g+1] != d || int64(b[g+2]) >= int64(m.k) {
+			return false
+		}
+		seen[d] = true
+	}
+	return true
+}
+
+// execMulTrunc runs the AMUL at pc and the ATRUNC at pc+1 (fusable) as one
+// engine call; operand errors are the AMUL's.
+func (m *Machine) execMulTrunc(ctx context.Context, pc int) *RuntimeError {
+	a, b := m.prog.Code[pc].Args, m.prog.Code[pc+1].Args
+	ng := len(a) / 3
+	ys := make([]Share, ng)
+	xs, rerr := m.gather(pc, ClassA, a, 3, func(g int, x Share, ga []uint32) *RuntimeError {
+		y, rerr := m.getS(pc, ClassA, ga[2])
+		if rerr != nil {
+			return rerr
+		}
+		ys[g] = y
+		_, rerr = m.blen(pc, x.Len(), y.Len())
+		return rerr
+	})
+	if rerr != nil {
+		return rerr
+	}
+	ms := make([]uint, ng)
+	for g := range ms {
+		ms[g] = uint(b[3*g+2])
+	}
+	rs, err := m.eng.(*chunkEngine).MulTrunc(ctx, xs, ys, ms)
+	return m.scatter(pc, ClassA, a, 3, rs, err)
 }
 
 // precheck validates the operands of every instruction, so that the loop can
