@@ -18,42 +18,51 @@ import (
 // BenchOp is one protocol measured by Bench.
 type BenchOp struct {
 	Name string
+	Op   vm.Opcode // the instruction it runs (malicious mode: measured only if verified)
 	run  func(ctx context.Context, e *Engine, x, y vm.Share, f int) error
 }
 
 // BenchOps are the protocols Bench measures, in table order.
 var BenchOps = []BenchOp{
-	{"mul", func(ctx context.Context, e *Engine, x, y vm.Share, _ int) error {
-		_, err := e.Mul(ctx, []vm.Share{x}, []vm.Share{y})
+	{"mul", vm.AMUL, func(ctx context.Context, e *Engine, x, y vm.Share, _ int) error {
+		_, err := e.api().Mul(ctx, []vm.Share{x}, []vm.Share{y})
 		return err
 	}},
-	{"dot", func(ctx context.Context, e *Engine, x, y vm.Share, _ int) error {
-		_, err := e.Dot(ctx, []vm.Share{x}, []vm.Share{y})
+	{"dot", vm.ADOT, func(ctx context.Context, e *Engine, x, y vm.Share, _ int) error {
+		_, err := e.api().Dot(ctx, []vm.Share{x}, []vm.Share{y})
+		return err
+	}},
+	// 64 ANDs per element (the low words of the inputs as XOR shares)
+	{"and", vm.BAND, func(ctx context.Context, e *Engine, x, y vm.Share, _ int) error {
+		_, err := e.api().BAnd(ctx, []vm.Share{lowWords(x)}, []vm.Share{lowWords(y)})
 		return err
 	}},
 	// fixed-point multiplication: AMUL followed by ATRUNC of its result by
 	// F, which the VM runs as one fused call (Engine.MulTrunc)
-	{"fixmul", func(ctx context.Context, e *Engine, x, y vm.Share, f int) error {
+	{"fixmul", vm.ATRUNC, func(ctx context.Context, e *Engine, x, y vm.Share, f int) error {
 		_, err := e.MulTrunc(ctx, []vm.Share{x}, []vm.Share{y}, []uint{uint(f)})
 		return err
 	}},
-	{"ltz", func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
+	{"ltz", vm.ALTZ, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
 		_, err := e.LTZ(ctx, []vm.Share{x})
 		return err
 	}},
-	{"eqz", func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
+	{"eqz", vm.AEQZ, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
 		_, err := e.EQZ(ctx, []vm.Share{x})
 		return err
 	}},
-	{"a2b", func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
+	{"a2b", vm.A2B, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
 		_, err := e.A2B(ctx, []vm.Share{x}, []uint{0})
 		return err
 	}},
-	{"open", func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
-		_, err := e.Open(ctx, []vm.Share{x})
+	{"open", vm.AOPEN, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
+		_, err := e.api().Open(ctx, []vm.Share{x})
 		return err
 	}},
 }
+
+// lowWords returns the low words of an arithmetic share, as a boolean one.
+func lowWords(x vm.Share) vm.Share { return vm.Share{{Lo: x[0].Lo}, {Lo: x[1].Lo}} }
 
 // BenchRow is one measured protocol.
 type BenchRow struct {
@@ -67,10 +76,11 @@ type BenchRow struct {
 }
 
 // Bench runs each named protocol (all of BenchOps when ops is empty) on n
-// random fixed-point-sized elements in ring k, as three parties over nets,
-// and measures wall time, rounds and bytes of one run after untimed
-// warm-up runs.
-func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string) ([]BenchRow, error) {
+// random fixed-point-sized elements in ring k, as three parties over nets
+// with the engine options opts, and measures wall time, rounds and bytes of
+// one run after untimed warm-up runs. Under Malicious it measures the
+// verified protocols only, and a run's final check is not included.
+func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string, opts ...EngineOption) ([]BenchRow, error) {
 	f := 24
 	if k == 64 {
 		f = 16
@@ -86,7 +96,7 @@ func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string) ([]Benc
 			c, err := nets[p].Session(ctx, id)
 			if err == nil {
 				conns[p] = c
-				engines[p], err = NewEngine(ctx, c, k, f, nil)
+				engines[p], err = NewEngine(ctx, c, k, f, nil, opts...)
 			}
 			errs <- err
 		}(p)
@@ -120,6 +130,9 @@ func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string) ([]Benc
 	var rows []BenchRow
 	for _, op := range BenchOps {
 		if len(ops) > 0 && !slices.Contains(ops, op.Name) {
+			continue
+		}
+		if engines[0].tr != nil && !verifiedOps[op.Op] {
 			continue
 		}
 		// untimed warm-up runs: buffers, pools, the heap and TCP windows

@@ -15,14 +15,20 @@ package runtime
 //     input column are held by party i and party i+1; party i sends their
 //     digest to party i+1, which compares it with its own.
 //
+//   - Multiplications, dot products and ANDs: Beaver multiplication with
+//     triples checked by cut-and-choose and bucket sacrifice
+//     (security_mul.go); the sacrifices' values, which must be 0, are
+//     digested like the opens (party i sends party i+1 the digest of what
+//     party i+1's component must be).
+//
 // The digests are SHA-256 over the values in the order the run produced
-// them, so one exchange of 32 bytes per peer covers a whole run. After the
-// digests each party sends its verdict to both others, so that one honest
-// party's detection stops every honest party: a deviation seen by anyone is
-// an abort everywhere, with no output. The interactive protocols whose
-// messages are not yet verified (multiplications and everything built on
-// them; docs/protocols.md, "Malicious security") are refused under
-// Malicious before the program starts rather than run unchecked.
+// them, so one exchange of 32 bytes per digest and peer covers a whole run.
+// After the digests each party sends its verdict to both others, so that
+// one honest party's detection stops every honest party: a deviation seen
+// by anyone is an abort everywhere, with no output. The interactive
+// protocols whose messages are not yet verified (truncation, comparisons,
+// conversions, division, shuffle and sort; docs/security.md) are refused
+// under Malicious before the program starts rather than run unchecked.
 
 import (
 	"context"
@@ -102,10 +108,14 @@ func (e *CheatError) Error() string {
 	what := map[string]string{
 		"open":    "found the opened values inconsistent",
 		"shared":  "found the keys or input shares it holds with another party inconsistent",
+		"triple":  "found a wrong multiplication (a multiplication triple failed its check)",
 		"verdict": "received a malformed verdict",
 	}[e.Step]
-	return fmt.Sprintf("aborted, no output: party %d %s (%s deviated)",
-		e.Detector, what, strings.Join(s, " or "))
+	who := "a party deviated"
+	if len(s) > 0 {
+		who = strings.Join(s, " or ") + " deviated"
+	}
+	return fmt.Sprintf("aborted, no output: party %d %s (%s)", e.Detector, what, who)
 }
 
 // Is makes errors.Is(err, ErrCheating) hold.
@@ -113,7 +123,7 @@ func (e *CheatError) Is(target error) bool { return target == ErrCheating }
 
 // verifiedOps are the interactive opcodes whose messages the malicious mode
 // checks.
-var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true}
+var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true, vm.AMUL: true, vm.ADOT: true, vm.BAND: true}
 
 // checkVerifiable refuses, under Malicious, a program with an interactive
 // instruction whose messages are not verified yet.
@@ -124,7 +134,7 @@ func checkVerifiable(p *vm.Program) error {
 			if i < len(p.Pos) && p.Pos[i].Line > 0 {
 				pos = fmt.Sprintf(" (line %d)", p.Pos[i].Line)
 			}
-			return fmt.Errorf("--security=malicious does not verify %s yet%s: only opens, outputs and inputs are checked so far; run with --security=semi-honest", in.Op, pos)
+			return fmt.Errorf("--security=malicious does not verify %s yet%s: only inputs, opens, outputs, multiplications, dot products and ANDs are checked so far; run with --security=semi-honest", in.Op, pos)
 		}
 	}
 	return nil
@@ -136,11 +146,14 @@ type transcript struct {
 	openRecv hash.Hash // what Prev(me) sent this party in opens
 	inNext   hash.Hash // key k_{me,me+1}, component 1 of every input (held by Next(me) too)
 	inOwn    hash.Hash // key k_{me-1,me}, component 0 of every input (held by Prev(me) too)
+	zeroOut  hash.Hash // of values that must be 0: what Next(me)'s component 1 must be
+	zeroIn   hash.Hash // of values that must be 0: component 1
 	buf      []byte
 }
 
 func newTranscript() *transcript {
-	return &transcript{openSent: sha256.New(), openRecv: sha256.New(), inNext: sha256.New(), inOwn: sha256.New()}
+	return &transcript{openSent: sha256.New(), openRecv: sha256.New(), inNext: sha256.New(), inOwn: sha256.New(),
+		zeroOut: sha256.New(), zeroIn: sha256.New()}
 }
 
 // addWords hashes words little-endian.
@@ -185,11 +198,33 @@ func (e *Engine) noteOpen(sent vm.Vec, recv []uint64) {
 	e.tr.addWords(e.tr.openRecv, recv)
 }
 
+// noteZero records a shared value that must be 0 (a sacrifice): x = x_i +
+// x_{i+1} + x_{i+2} is 0 exactly when Next(me)'s component 1, x_{i+2},
+// equals −(x_i + x_{i+1}) (XOR for the boolean sharing).
+func (e *Engine) noteZero(x vm.Share, boolean bool) {
+	if e.tr == nil {
+		return
+	}
+	if boolean {
+		w := make([]uint64, x[0].Len())
+		vm.Xor64(w, x[0].Lo, x[1].Lo)
+		e.tr.addWords(e.tr.zeroOut, w)
+		e.tr.addWords(e.tr.zeroIn, x[1].Lo)
+		return
+	}
+	v := vm.NewVec(e.k, x[0].Len())
+	vm.AddVec(e.k, v, e.norm(x[0]), e.norm(x[1]))
+	vm.NegVec(e.k, v, v)
+	e.tr.addVec(e.tr.zeroOut, v)
+	e.tr.addVec(e.tr.zeroIn, e.norm(x[1]))
+}
+
 // verdict bytes of the second verification round.
 const (
 	verdictOK byte = iota
 	verdictOpen
 	verdictShared
+	verdictZero
 )
 
 // verify runs the malicious mode's checks (a no-op under SemiHonest): one
@@ -201,10 +236,10 @@ func (e *Engine) verify(ctx context.Context) error {
 	}
 	nx, pv := Next(e.me), Prev(e.me)
 	var out [3][]byte
-	out[nx] = e.tr.inNext.Sum(nil)
+	out[nx] = e.tr.zeroOut.Sum(e.tr.inNext.Sum(nil))
 	out[pv] = e.tr.openSent.Sum(nil)
 	want := [3]int{-1, -1, -1}
-	want[nx], want[pv] = sha256.Size, sha256.Size
+	want[nx], want[pv] = sha256.Size, 2*sha256.Size
 	in, err := e.roundAs(ctx, "verify", out, want)
 	if err != nil {
 		return fmt.Errorf("verification: %w", err)
@@ -214,9 +249,12 @@ func (e *Engine) verify(ctx context.Context) error {
 	switch {
 	case e.isCheater():
 		// a cheater does not report itself (fault injection)
-	case subtle.ConstantTimeCompare(in[pv], e.tr.inOwn.Sum(nil)) != 1:
+	case subtle.ConstantTimeCompare(in[pv][:sha256.Size], e.tr.inOwn.Sum(nil)) != 1:
 		mine = verdictShared
 		found = &CheatError{Step: "shared", Detector: e.me, Suspects: []int{pv}}
+	case subtle.ConstantTimeCompare(in[pv][sha256.Size:], e.tr.zeroIn.Sum(nil)) != 1:
+		mine = verdictZero
+		found = &CheatError{Step: "triple", Detector: e.me}
 	case subtle.ConstantTimeCompare(in[nx], e.tr.openRecv.Sum(nil)) != 1:
 		// Prev(me) sent the opened values, Next(me) the digest of the true ones.
 		mine = verdictOpen
@@ -239,11 +277,22 @@ func (e *Engine) verify(ctx context.Context) error {
 		case verdictOpen:
 			// p's report may itself be the lie
 			return &CheatError{Step: "open", Detector: p, Suspects: []int{Prev(p), Next(p), p}}
+		case verdictZero:
+			return &CheatError{Step: "triple", Detector: p}
 		default:
 			return &CheatError{Step: "verdict", Detector: e.me, Suspects: []int{p}}
 		}
 	}
 	return nil
+}
+
+// api returns the engine the VM drives: this one, or under Malicious its
+// verified view.
+func (e *Engine) api() vm.Engine {
+	if e.tr != nil {
+		return verifiedEngine{e, e}
+	}
+	return e
 }
 
 // Run runs p on this engine with the given parameter values and, under
@@ -255,7 +304,7 @@ func (e *Engine) Run(ctx context.Context, p *vm.Program, params []vm.Vec) (*vm.R
 			return nil, err
 		}
 	}
-	res, err := vm.NewMachine(p, e, params).Run(ctx)
+	res, err := vm.NewMachine(p, e.api(), params).Run(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +324,7 @@ type Cheat struct {
 }
 
 // CheatOps are the kinds of message or value a Cheat can corrupt.
-var CheatOps = []string{"setup", "input", "open", "verify", "verdict"}
+var CheatOps = []string{"setup", "input", "open", "mul", "and", "verify", "verdict"}
 
 // ParseCheat parses PARTY:OP[:N] (N defaults to 1).
 func ParseCheat(s string) (Cheat, error) {

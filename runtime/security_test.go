@@ -2,6 +2,9 @@ package runtime
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -51,15 +54,86 @@ func TestMaliciousHonestRun(t *testing.T) {
 		require.NoError(t, err, "ring %d", ring)
 		require.Equal(t, string(want.JSON()), string(got.JSON()))
 		require.Equal(t, string(semi.JSON()), string(got.JSON()))
-		// the checks: two rounds, a digest and a verdict to each peer
+		// the checks: two rounds; to the next party two digests (shared
+		// values, zero checks), to the previous one (opens), a verdict to each
 		require.Equal(t, st0.Rounds+2, st1.Rounds)
-		require.Equal(t, st0.BytesSent+3*2*(32+1), st1.BytesSent)
+		require.Equal(t, st0.BytesSent+3*(3*32+2), st1.BytesSent)
 	}
 }
 
 func TestMaliciousRefusesUnverifiedSteps(t *testing.T) {
-	_, _, _, err := simSecure(t, 128, "x = input(\"x\", sint)\noutput(\"p\", x * x)\n", "x\n2\n", WithSecurity(Malicious))
-	require.ErrorContains(t, err, "does not verify AMUL yet (line 2)")
+	_, _, _, err := simSecure(t, 128, "x = input(\"x\", sint)\noutput(\"n\", x < 0)\n", "x\n2\n", WithSecurity(Malicious))
+	require.ErrorContains(t, err, "does not verify ALTZ yet (line 2)")
+}
+
+// mulProg exercises the verified multiplications: AMUL (with a broadcast
+// scalar), ADOT and BAND, next to opens.
+const mulProg = `x = input("x", sint)
+y = input("y", sint)
+b = input("b", sbits)
+c = input("c", sbits)
+output("p", x * y)
+output("q", x * 3 * x)
+output("d", sum(x * y))
+output("band", b & c)
+output("bor", b | c)
+`
+
+// mulData returns rows of edge and random values for mulProg in ring k.
+func mulData(k, rows int, rng *rand.Rand) string {
+	top := int64(1) << 61
+	if k == 64 {
+		top = 1 << 30 // products stay in range
+	}
+	edge := []int64{0, 1, -1, 2, -2, top - 1, -top, 7, 7}
+	var sb strings.Builder
+	sb.WriteString("x,y,b,c\n")
+	for i := range rows {
+		x, y := rng.Int64N(2*top)-top, rng.Int64N(2*top)-top
+		if i < len(edge) {
+			x, y = edge[i], edge[len(edge)-1-i]
+		}
+		fmt.Fprintf(&sb, "%d,%d,%d,%d\n", x, y, rng.Uint64(), rng.Uint64())
+	}
+	return sb.String()
+}
+
+// TestMaliciousMulMatchesPlain: verified products equal the reference
+// executor's exactly, on both rings, for one product (the most triples per
+// product) up to thousands.
+func TestMaliciousMulMatchesPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, ring := range []int{128, 64} {
+		for _, rows := range []int{1, 2, 9, 1000, 5000} {
+			got, want, st, err := simSecure(t, ring, mulProg, mulData(ring, rows, rng), WithSecurity(Malicious))
+			require.NoError(t, err, "ring %d, %d rows", ring, rows)
+			require.Equal(t, string(want.JSON()), string(got.JSON()), "ring %d, %d rows", ring, rows)
+			t.Logf("ring %d, %d rows: %d rounds, %d bytes", ring, rows, st.Rounds, st.BytesSent)
+		}
+	}
+}
+
+func TestBucketParams(t *testing.T) {
+	prev := math.Inf(1)
+	for _, n := range []int{1, 2, 10, 100, 1000, 1 << 14, 1 << 20, 1 << 24} {
+		B, C := bucketParams(n)
+		bound := bucketBound(n, B, C)
+		require.LessOrEqual(t, bound, -float64(statSecurity), "n=%d", n)
+		// one bucket fewer, or no opened triple fewer, would not do
+		require.Greater(t, bucketBound(n, B-1, C), -float64(statSecurity), "n=%d B=%d C=%d", n, B, C)
+		if C > 0 {
+			require.Greater(t, bucketBound(n, B, C-1), -float64(statSecurity), "n=%d B=%d C=%d", n, B, C)
+		}
+		cost := float64(n*B+C) / float64(n)
+		require.LessOrEqual(t, cost, prev, "n=%d: triples per product grow", n)
+		prev = cost
+		t.Logf("n=%d: B=%d C=%d (%.2f triples per product, 2^%.1f)", n, B, C, cost, bound)
+	}
+	B, _ := bucketParams(1 << 20)
+	require.Equal(t, 3, B)
+	// the bound itself: one bucket of 2 out of 2 triples, nothing opened,
+	// passes with probability 1
+	require.Equal(t, 0.0, bucketBound(1, 2, 0))
 }
 
 func TestSecurityModelsMustAgree(t *testing.T) {

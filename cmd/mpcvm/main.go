@@ -349,7 +349,7 @@ func printJSON(w io.Writer, res *vm.Result, rounds, bytes int64) error {
 
 func benchCmd(stdout io.Writer) *cobra.Command {
 	var n, ring int
-	var netKind string
+	var netKind, security string
 	var ops []string
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -364,6 +364,10 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 			}
 			if n < 1 {
 				return cli.Usage("--n must be positive")
+			}
+			sec, err := runtime.ParseSecurity(security)
+			if err != nil {
+				return cli.Usage("--security: %v", err)
 			}
 			ctx := cmd.Context()
 			var nets [3]runtime.Network
@@ -387,7 +391,7 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 					nw.Close()
 				}
 			}()
-			rows, err := runtime.Bench(ctx, nets, ring, n, ops)
+			rows, err := runtime.Bench(ctx, nets, ring, n, ops, runtime.WithSecurity(sec))
 			if err != nil {
 				return cli.Failed(err)
 			}
@@ -406,6 +410,7 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().IntVar(&n, "n", 1_000_000, "elements per operation")
 	cmd.Flags().IntVar(&ring, "ring", 128, "ring size: 128 or 64")
 	cmd.Flags().StringVar(&netKind, "net", "tls", "links between the parties: tls (localhost) or mem")
-	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, fixmul, ltz, eqz, a2b, open")
+	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, and, fixmul, ltz, eqz, a2b, open")
+	cmd.Flags().StringVar(&security, "security", "semi-honest", "security model: semi-honest or malicious (the verified operations only)")
 	return cmd
 }
