@@ -123,7 +123,8 @@ func (e *CheatError) Is(target error) bool { return target == ErrCheating }
 
 // verifiedOps are the interactive opcodes whose messages the malicious mode
 // checks.
-var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true, vm.AMUL: true, vm.ADOT: true, vm.BAND: true}
+var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true, vm.AMUL: true, vm.ADOT: true, vm.BAND: true,
+	vm.A2B: true, vm.B2A: true, vm.ALTZ: true, vm.AEQZ: true, vm.ATRUNC: true, vm.ASHR: true}
 
 // checkVerifiable refuses, under Malicious, a program with an interactive
 // instruction whose messages are not verified yet.
@@ -132,9 +133,9 @@ func checkVerifiable(p *vm.Program) error {
 		if in.Op.Interactive() && !verifiedOps[in.Op] {
 			pos := ""
 			if i < len(p.Pos) && p.Pos[i].Line > 0 {
-				pos = fmt.Sprintf(" (line %d)", p.Pos[i].Line)
+				pos = " at " + p.Position(i)
 			}
-			return fmt.Errorf("--security=malicious does not verify %s yet%s: only inputs, opens, outputs, multiplications, dot products and ANDs are checked so far; run with --security=semi-honest", in.Op, pos)
+			return fmt.Errorf("--security=malicious does not verify %s yet%s; run with --security=semi-honest (docs/security.md lists the verified steps)", in.Op, pos)
 		}
 	}
 	return nil
