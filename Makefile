@@ -32,10 +32,12 @@ fuzz:
 		done; \
 	done
 
-# Regenerate the committed generated code: the avo kernels (vm/_asm, a module
-# of its own) and the runtime's window evaluators (runtime/gen_winfn.go).
+# Regenerate the committed generated code: the avo kernels (vm/_asm and
+# runtime/_asm, modules of their own: the ring kernels and the VAES AES-CTR
+# keystream kernels) and the runtime's window evaluators (runtime/gen_winfn.go).
 generate:
 	cd vm/_asm && $(GO) run . -out ../ring_amd64.s -stubs ../ring_amd64.go -pkg vm
+	cd runtime/_asm && $(GO) run . -out ../prg_amd64.s -stubs ../prg_amd64.go -pkg runtime
 	$(GO) generate ./runtime
 
 check:
@@ -45,7 +47,7 @@ check:
 	$(GO) mod tidy
 	@git diff --exit-code go.mod go.sum || (echo "go mod tidy changed go.mod/go.sum"; exit 1)
 	$(MAKE) generate
-	@git diff --exit-code vm/ring_amd64.s vm/ring_amd64.go runtime/proto_winfn.go || (echo "make generate changed committed generated code"; exit 1)
+	@git diff --exit-code vm/ring_amd64.s vm/ring_amd64.go runtime/prg_amd64.s runtime/prg_amd64.go runtime/proto_winfn.go || (echo "make generate changed committed generated code"; exit 1)
 
 # The whole system on localhost (docs/demo.md): three parties, the
 # coordinator, the notary and a sample data source; 1,000 providers, the
