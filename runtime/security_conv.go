@@ -427,3 +427,185 @@ func (v verifiedEngine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.
 	// m = 0 is a copy (the formula gives it too, but the masks are moot)
 	return splitGroups(r, lens), nil
 }
+
+// IDiv implements vm.Engine (AIDIV), verified: floor(x / d) exactly for x
+// in [−2^(k−2), 2^(k−2)) and public d ≠ 0. With X = x (−x for d < 0) and
+// D = |d|, an estimate q~ whose error is below 3 comes from the components
+// as in Shr: q~ = Σ_j floor(X'_j / D) − w·floor(2^k / D) − floor(O / D)
+// for X' = X + O, O = 2^(k−2), w the carry out of the components' sum
+// (q~ = 0 when D > 2^(k−4), where X / D is within ±4 anyway). Then
+// R = X − D·q~ and
+//
+//	floor(X / D) = q~ − 4 + Σ_{t=−3..3} [R ≥ t·D]
+//
+// with one verified LTZ per threshold, except where t·D lies beyond the
+// range of R and the answer is known.
+func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share, error) {
+	e := v.e
+	k, uk := e.k, uint(e.k)
+	lens := make([]int, len(x))
+	X := e.newA(0)
+	var D []u128
+	for g, s := range x {
+		n := blen(s.Len(), d[g].Len())
+		lens[g] = n
+		part := e.newA(n)
+		for i := range n {
+			dv := e.mask(ringElem(d[g], i))
+			a0, a1 := ringElem(s[0], i), ringElem(s[1], i)
+			if dv.bit(uk-1) == 1 {
+				dv, a0, a1 = e.mask(dv.neg()), e.mask(a0.neg()), e.mask(a1.neg())
+			}
+			setRingElem(part[0], i, a0)
+			setRingElem(part[1], i, a1)
+			D = append(D, dv)
+		}
+		X = vm.Share{appendVec(X[0], part[0]), appendVec(X[1], part[1])}
+	}
+	n := len(D)
+	quarter := u128{1, 0}.shl(uk - 2) // O = 2^(k−2)
+	small := u128{1, 0}.shl(uk - 4)
+	// the estimate: the components of X' = X + O and the carry w
+	off := vm.NewVec(k, 1)
+	setRingElem(off, 0, quarter)
+	Xo := e.AAddP(X, off)
+	sum, err := v.sumOf(ctx, Xo[0], Xo[1])
+	if err != nil {
+		return nil, err
+	}
+	wb := vm.Share{vm.NewWords(2 * n), vm.NewWords(2 * n)}
+	for c := range 2 {
+		for i := range n {
+			w := sum[k/64][c].Lo[i]
+			wb[c].Lo[i], wb[c].Lo[n+i] = w&1, w>>1&1
+		}
+	}
+	wa, err := v.bitToArith(ctx, wb)
+	if err != nil {
+		return nil, err
+	}
+	w := e.AAdd(vm.Share{subVec(wa[0], 0, n), subVec(wa[1], 0, n)},
+		e.AMulP(vm.Share{subVec(wa[0], n, 2*n), subVec(wa[1], n, 2*n)}, vm.VecOf(k, 2)))
+	est := vm.NewVec(k, n)   // 1 where the estimate is used
+	wrapQ := vm.NewVec(k, n) // floor(2^k / D)
+	offQ := vm.NewVec(k, n)  // floor(O / D)
+	dVec := vm.NewVec(k, n)  // D
+	for i, dv := range D {
+		setRingElem(dVec, i, dv)
+		if small.ult(dv) {
+			continue
+		}
+		setRingElem(est, i, u128{1, 0})
+		setRingElem(wrapQ, i, pow2Div(uk, dv))
+		q, _ := quarter.udivmod(dv)
+		setRingElem(offQ, i, q)
+	}
+	q := e.newA(n)
+	for j := range 3 {
+		q = e.AAdd(q, e.trivial(j, func(c int) vm.Vec {
+			r := vm.NewVec(k, n)
+			for i, dv := range D {
+				qi, _ := ringElem(Xo[c], i).udivmod(dv)
+				setRingElem(r, i, qi)
+			}
+			return r
+		}, k, n))
+	}
+	q = e.ASubP(e.ASub(q, e.AMulP(w, wrapQ)), offQ)
+	q = e.AMulP(q, est)
+	R := e.ASub(X, e.AMulP(q, dVec))
+	// the thresholds: known, or one LTZ each
+	base := vm.NewVec(k, n) // −4 + the known [R ≥ t·D]
+	var cmp []vm.Share
+	var owner []int32
+	for i, dv := range D {
+		b := int64(-4)
+		for t := int64(-3); t <= 3; t++ {
+			abs := uint64(max(t, -t))
+			var qt, rt u128
+			if abs > 0 {
+				qt, rt = quarter.udivmod(u128{abs, 0}) // 2^(k−2) = qt·|t| + rt
+			}
+			switch {
+			case t < 0 && !dv.ult(qt.add(u128{boolWord(!rt.isZero()), 0})):
+				b++ // t·D ≤ −2^(k−2) ≤ R
+			case t > 0 && qt.ult(dv):
+				// t·D > 2^(k−2) ≥ R
+			default:
+				tv := vm.NewVec(k, 1)
+				setRingElem(tv, 0, e.mask(dv.mul(u128{uint64(t), uint64(t >> 63)})))
+				cmp = append(cmp, e.ASubP(vm.Share{subVec(R[0], i, i+1), subVec(R[1], i, i+1)}, tv))
+				owner = append(owner, int32(i))
+			}
+		}
+		setRingElem(base, i, e.mask(u128{uint64(b), uint64(b >> 63)}))
+	}
+	r := e.AAddP(q, base)
+	if len(cmp) > 0 {
+		lt, err := v.LTZ(ctx, []vm.Share{concatShares(cmp)})
+		if err != nil {
+			return nil, err
+		}
+		// [R ≥ t·D] = 1 − LTZ(R − t·D), summed per element
+		ge := e.APSub(vm.VecOf(k, 1), lt[0])
+		acc := e.newA(n)
+		for c := range 2 {
+			for j, i := range owner {
+				setRingElem(acc[c], int(i), ringElem(acc[c], int(i)).add(ringElem(ge[c], j)))
+			}
+			acc[c] = e.norm(acc[c])
+		}
+		r = e.AAdd(r, acc)
+	}
+	return splitGroups(r, lens), nil
+}
+
+// sumOf returns the sum of the components of the flat arithmetic shares
+// (x0, x1) as unsigned integers, k + 2 bits wide (k/64 + 1 words).
+func (v verifiedEngine) sumOf(ctx context.Context, x0, x1 vm.Vec) (wide, error) {
+	e := v.e
+	W := e.k/64 + 1
+	n := x0.Len()
+	var in [3]wide
+	for j := range 3 {
+		in[j] = make(wide, W)
+		for w := range W {
+			in[j][w] = e.trivial(j, func(c int) vm.Vec {
+				src := [2]vm.Vec{x0, x1}[c]
+				switch {
+				case w == 0:
+					return vm.Vec{Lo: src.Lo}
+				case w == 1 && e.k == 128:
+					return vm.Vec{Lo: src.Hi}
+				}
+				return vm.NewWords(n)
+			}, 64, n)
+		}
+	}
+	return v.add3(ctx, in[0], in[1], in[2])
+}
+
+// appendVec returns a followed by b.
+func appendVec(a, b vm.Vec) vm.Vec {
+	r := vm.Vec{Lo: append(append([]uint64(nil), a.Lo...), b.Lo...)}
+	if a.Hi != nil || b.Hi != nil {
+		r.Hi = append(append([]uint64(nil), a.Hi...), b.Hi...)
+	}
+	return r
+}
+
+// concatShares concatenates shares.
+func concatShares(ss []vm.Share) vm.Share {
+	r := vm.Share{{}, {}}
+	for _, s := range ss {
+		r[0], r[1] = appendVec(r[0], s[0]), appendVec(r[1], s[1])
+	}
+	return r
+}
+
+func boolWord(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
