@@ -18,8 +18,8 @@ import (
 // over in-memory networks (as `mpcvm sim`), and compares both with the
 // expected outputs (fixed point within 2^-(F-8) relative: a few hundred
 // units in the last place covers the divisions and the 64-bit ring's 16
-// fractional bits). The two runs must also agree exactly: every protocol
-// is exact.
+// fractional bits). The runs must also agree exactly, semi-honest and
+// malicious: every protocol is exact.
 func TestPrograms(t *testing.T) {
 	progs, _ := filepath.Glob("*/*.mpcs")
 	require.NotEmpty(t, progs)
@@ -62,6 +62,12 @@ func TestPrograms(t *testing.T) {
 					t.Errorf("sim: %s\nwant %s\ngot  %s", d, want, sim.JSON())
 				}
 				require.Equal(t, string(res.JSON()), string(sim.JSON()), "three parties and the reference executor differ")
+
+				// and under the malicious model: every step verified, the
+				// same result
+				mal, _, err := runtime.Sim(context.Background(), p, data, nil, runtime.NewMemNetworks(), runtime.WithSecurity(runtime.Malicious))
+				require.NoError(t, err)
+				require.Equal(t, string(res.JSON()), string(mal.JSON()), "the malicious model changed the result")
 			})
 		}
 	}

@@ -109,6 +109,19 @@ type ServeConfig struct {
 	AdmissionProgram string        `toml:"admission_program"` // the compiled commitment check
 	MaxJobs          int           `toml:"max_jobs"`          // jobs at once (0: DefaultMaxJobs)
 	JobTimeout       time.Duration `toml:"job_timeout"`       // one job at most (0: DefaultJobTimeout)
+	// Security is the model jobs and admissions run under: "malicious"
+	// (the default) or "semi-honest" (docs/security.md). The three parties
+	// must agree.
+	Security string `toml:"security"`
+}
+
+// SecurityModel returns the parsed Security (Malicious when empty).
+func (s *ServeConfig) SecurityModel() Security {
+	if s.Security == "" {
+		return Malicious
+	}
+	sec, _ := ParseSecurity(s.Security) // checked by LoadConfig
+	return sec
 }
 
 // Defaults of [serve].
@@ -418,6 +431,9 @@ func (s *ServeConfig) check(file string) []error {
 	}
 	if s.JobTimeout < 0 {
 		errs = append(errs, fmt.Errorf("%s: [serve] job_timeout = %q: must be positive", file, s.JobTimeout.String()))
+	}
+	if _, err := ParseSecurity(s.Security); s.Security != "" && err != nil {
+		errs = append(errs, fmt.Errorf("%s: [serve] security: %w", file, err))
 	}
 	return errs
 }

@@ -82,26 +82,7 @@ func (e *Engine) sort(ctx context.Context, key vm.Share, vals []vm.Share) (vm.Sh
 		}
 		return cp(key), out, nil
 	}
-	// key' = key·2^b + i
-	b := uint(bits.Len(uint(n - 1)))
-	kp := e.newA(n)
-	for c := range 2 {
-		src, dst := key[c], kp[c]
-		if e.k == 64 {
-			for i, x := range src.Lo {
-				dst.Lo[i] = x << b
-			}
-			continue
-		}
-		for i, x := range src.Lo {
-			dst.Lo[i], dst.Hi[i] = x<<b, src.Hi[i]<<b|x>>(64-b)
-		}
-	}
-	if c := e.x0Comp(); c >= 0 {
-		for i := range kp[c].Lo {
-			kp[c].Lo[i] |= uint64(i) // the low b bits are zero
-		}
-	}
+	kp := e.stableKey(key)
 	xs := make([]vm.Share, 0, 2+len(vals))
 	xs = append(xs, kp, key)
 	xs = append(xs, vals...)
@@ -150,6 +131,32 @@ type sorter struct {
 
 func (st *sorter) cmp(a, b int) {
 	st.pa, st.pb = append(st.pa, int32(a)), append(st.pb, int32(b))
+}
+
+// stableKey returns key' = key·2^b + i (b = ⌈log2 n⌉, i the element's
+// index): distinct keys whose order is the stable order of key. Local.
+func (e *Engine) stableKey(key vm.Share) vm.Share {
+	n := key.Len()
+	b := uint(bits.Len(uint(n - 1)))
+	kp := e.newA(n)
+	for c := range 2 {
+		src, dst := e.norm(key[c]), kp[c]
+		if e.k == 64 {
+			for i, x := range src.Lo {
+				dst.Lo[i] = x << b
+			}
+			continue
+		}
+		for i, x := range src.Lo {
+			dst.Lo[i], dst.Hi[i] = x<<b, src.Hi[i]<<b|x>>(64-b)
+		}
+	}
+	if c := e.x0Comp(); c >= 0 {
+		for i := range kp[c].Lo {
+			kp[c].Lo[i] |= uint64(i) // the low b bits are zero
+		}
+	}
+	return kp
 }
 
 // sortOrder returns the permutation that sorts the shared distinct keys kp

@@ -124,7 +124,7 @@ func (e *CheatError) Is(target error) bool { return target == ErrCheating }
 // verifiedOps are the interactive opcodes whose messages the malicious mode
 // checks.
 var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true, vm.AMUL: true, vm.ADOT: true, vm.BAND: true,
-	vm.A2B: true, vm.B2A: true, vm.ALTZ: true, vm.AEQZ: true, vm.ATRUNC: true, vm.ASHR: true, vm.AIDIV: true}
+	vm.A2B: true, vm.B2A: true, vm.ALTZ: true, vm.AEQZ: true, vm.ATRUNC: true, vm.ASHR: true, vm.AIDIV: true, vm.ASORT: true, vm.ASHUF: true}
 
 // checkVerifiable refuses, under Malicious, a program with an interactive
 // instruction whose messages are not verified yet.

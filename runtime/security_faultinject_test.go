@@ -3,11 +3,17 @@
 package runtime
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mpcs/mpcs/compiler"
+	"github.com/mpcs/mpcs/vm"
 )
 
 // TestCheatsAreCaught makes every party corrupt each kind of message or
@@ -52,5 +58,43 @@ func TestCheatNeedsMaliciousMode(t *testing.T) {
 		require.NotEqual(t, string(want.JSON()), string(got.JSON()))
 	} else {
 		require.ErrorContains(t, err, "disagree")
+	}
+}
+
+// TestCheatsInAProgram corrupts one message of a party, of each kind, at
+// points spread over a whole statistics program (the Devcon study: means,
+// medians by a verified sorting network, divisions, comparisons): every
+// corruption must abort the run; a message number beyond the run's
+// messages changes nothing.
+func TestCheatsInAProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the program 80 times")
+	}
+	p, err := compiler.CompileFile("../programs/devcon/devcon.mpcs", compiler.Options{})
+	require.NoError(t, err)
+	f, err := os.ReadFile("../programs/devcon/sample.csv")
+	require.NoError(t, err)
+	data, err := vm.ReadCSV(bytes.NewReader(f), p)
+	require.NoError(t, err)
+	ctx := context.Background()
+	want, _, err := Sim(ctx, p, data, nil, NewMemNetworks(), WithSecurity(Malicious))
+	require.NoError(t, err)
+	for party := range 3 {
+		for _, op := range []string{"mul", "and", "open"} {
+			caught := 0
+			for _, n := range []int{1, 3, 10, 30, 100, 300, 1000, 3000, 10000} {
+				c := Cheat{Party: party, Op: op, N: n}
+				got, _, err := Sim(ctx, p, data, nil, NewMemNetworks(), WithSecurity(Malicious), WithCheat(c))
+				if err == nil {
+					require.Equal(t, string(want.JSON()), string(got.JSON()), "cheat %+v", c)
+					continue
+				}
+				require.Nil(t, got)
+				var ce *CheatError
+				require.True(t, errors.As(err, &ce), "cheat %+v: %v", c, err)
+				caught++
+			}
+			require.GreaterOrEqual(t, caught, 3, "party %d %s: too few messages corrupted to mean much", party, op)
+		}
 	}
 }

@@ -112,6 +112,33 @@ type verifiedEngine struct {
 	e *Engine
 }
 
+// Open implements vm.Engine (AOPEN): the program reveals a value, so every
+// check so far runs first (a deviation must not steer which values the
+// program reveals, nor reveal a wrong one), and the open's own check
+// before the value is used.
+func (v verifiedEngine) Open(ctx context.Context, x []vm.Share) ([]vm.Vec, error) {
+	return v.checkedOpen(ctx, func() ([]vm.Vec, error) { return v.e.Open(ctx, x) })
+}
+
+// BOpen implements vm.Engine (BOPEN), checked as Open.
+func (v verifiedEngine) BOpen(ctx context.Context, x []vm.Share) ([]vm.Vec, error) {
+	return v.checkedOpen(ctx, func() ([]vm.Vec, error) { return v.e.BOpen(ctx, x) })
+}
+
+func (v verifiedEngine) checkedOpen(ctx context.Context, open func() ([]vm.Vec, error)) ([]vm.Vec, error) {
+	if err := v.e.verify(ctx); err != nil {
+		return nil, err
+	}
+	r, err := open()
+	if err != nil {
+		return nil, err
+	}
+	if err := v.e.verify(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // Mul implements vm.Engine (AMUL), verified.
 func (v verifiedEngine) Mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
 	return v.e.verifiedMul(ctx, x, y, false)

@@ -801,7 +801,7 @@ func (s *Server) planCatchUp(ctx context.Context, dataset string, before *srvDat
 // its commitment.
 func (s *Server) checkCommitments(ctx context.Context, conn Conn, rows []*srvStored) ([]bool, error) {
 	src := &admSource{party: s.party, ring: s.ring, rows: rows}
-	eng, err := NewEngine(ctx, conn, s.admission.Ring, s.admission.FracBits, src)
+	eng, err := NewEngine(ctx, conn, s.admission.Ring, s.admission.FracBits, src, WithSecurity(s.cfg.Serve.SecurityModel()))
 	if err != nil {
 		return nil, err
 	}

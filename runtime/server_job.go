@@ -171,7 +171,7 @@ func (s *Server) execJob(ctx context.Context, job *partyapi.Job, p *vm.Program, 
 	defer conn.Close()
 	s.log.Info("job started", "job", job.ID, "dataset", job.Dataset, "rows", job.Rows, "program", hex.EncodeToString(p.Hash[:]))
 	src := &srvDatasetSource{name: job.Dataset, ring: s.ring, frac: s.frac, cols: d.Columns, rows: rows}
-	eng, err := NewEngine(ctx, conn, p.Ring, p.FracBits, src)
+	eng, err := NewEngine(ctx, conn, p.Ring, p.FracBits, src, WithSecurity(s.cfg.Serve.SecurityModel()))
 	if err != nil {
 		return nil, srvRunError("job "+job.ID, err)
 	}

@@ -47,6 +47,7 @@ type demoOptions struct {
 	bin         string
 	concurrency int
 	timeout     time.Duration
+	security    string
 }
 
 // The demo's fixed choices.
@@ -73,6 +74,9 @@ func demoCmd() *cobra.Command {
 			if o.providers < 1 {
 				return cli.Usage("--providers must be at least 1")
 			}
+			if _, err := runtime.ParseSecurity(o.security); err != nil {
+				return cli.Usage("--security: %v", err)
+			}
 			return runDemo(cmd.Context(), o, cmd.OutOrStdout())
 		},
 	}
@@ -85,6 +89,7 @@ func demoCmd() *cobra.Command {
 	f.StringVar(&o.bin, "bin", "", "folder of the mpcs and mpcvm binaries to start (default: this mpcs, and mpcvm next to it or in PATH)")
 	f.IntVar(&o.concurrency, "concurrency", 0, "providers in flight at once (0: all of them)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up if the providers and the query take longer")
+	f.StringVar(&o.security, "security", "malicious", "the parties' security model: malicious or semi-honest (docs/security.md)")
 	return cmd
 }
 
@@ -276,7 +281,7 @@ func (d *demo) setup() error {
 			p, d.peer[p], p, p, d.api[p])
 	}
 	fmt.Fprintf(&deploy, "[coordinator]\npublic_key = %q\n\n", coordinator.PublicKeyHex(ckey))
-	fmt.Fprintf(&deploy, "[serve]\ndata_dir = \"data\"\nallowlist = \"allow\"\nring = %d\nfrac_bits = %d\nadmission_program = \"allow/admission.mpcb\"\n", demoRing, frac)
+	fmt.Fprintf(&deploy, "[serve]\ndata_dir = \"data\"\nallowlist = \"allow\"\nring = %d\nfrac_bits = %d\nadmission_program = \"allow/admission.mpcb\"\nsecurity = %q\n", demoRing, frac, d.o.security)
 	if err := os.WriteFile(filepath.Join(d.dir, "deploy.toml"), []byte(deploy.String()), 0o600); err != nil {
 		return err
 	}

@@ -138,7 +138,7 @@ type runFlags struct {
 func (f *runFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.params, "param", nil, "parameter value NAME=VALUE (repeatable)")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
-	cmd.Flags().StringVar(&f.security, "security", "semi-honest", "security model: semi-honest or malicious (checks opens, outputs and inputs; other interactive steps are refused until they are verified)")
+	cmd.Flags().StringVar(&f.security, "security", "semi-honest", "security model: semi-honest, or malicious (every step verified; a deviating party makes the run abort with no output; docs/security.md)")
 	if runtime.FaultInjection {
 		cmd.Flags().StringVar(&f.cheat, "cheat", "", "make party PARTY corrupt its N-th message of kind OP: PARTY:OP[:N] (fault-injection build)")
 	}
@@ -411,6 +411,6 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().IntVar(&ring, "ring", 128, "ring size: 128 or 64")
 	cmd.Flags().StringVar(&netKind, "net", "tls", "links between the parties: tls (localhost) or mem")
 	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, and, fixmul, ltz, eqz, a2b, open")
-	cmd.Flags().StringVar(&security, "security", "semi-honest", "security model: semi-honest or malicious (the verified operations only)")
+	cmd.Flags().StringVar(&security, "security", "semi-honest", "security model: semi-honest or malicious")
 	return cmd
 }
