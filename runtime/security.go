@@ -1,34 +1,32 @@
 package runtime
 
-// The security model of a session and the checks of the malicious mode.
+// The security model of a session and the checks of the malicious mode
+// (docs/security.md).
 //
 // Under SemiHonest the parties follow the protocols and nothing is checked.
-// Under Malicious every value a party reveals or holds in common with
-// another is checked for agreement before any result leaves the run
-// (Engine.Run calls verify after the program and before returning):
+// Under Malicious every interactive step is verified, and checks run before
+// and after every value the program reveals and at the end of the run
+// (Engine.Run), so that no result leaves a run a party deviated in:
 //
-//   - Opens (AOPEN, BOPEN, outputs): party i learns x_{i-1} from party i-1;
-//     party i+1 holds the same component and sends a digest of every value
-//     it would have sent to party i; party i compares it with the digest of
-//     what it received.
+//   - Opens: party i learns x_{i-1} from party i-1; party i+1 holds the same
+//     component and sends a digest of every value it would have sent to
+//     party i, who compares it with the digest of what it received.
 //   - Shared values: the key k_{i,i+1} and the component x_{i+1} of every
 //     input column are held by party i and party i+1; party i sends their
 //     digest to party i+1, which compares it with its own.
-//
 //   - Multiplications, dot products and ANDs: Beaver multiplication with
 //     triples checked by cut-and-choose and bucket sacrifice
 //     (security_mul.go); the sacrifices' values, which must be 0, are
 //     digested like the opens (party i sends party i+1 the digest of what
 //     party i+1's component must be).
+//   - Conversions, comparisons, truncation and division (security_conv.go)
+//     and sort and shuffle (security_sort.go) are built from those steps.
 //
 // The digests are SHA-256 over the values in the order the run produced
-// them, so one exchange of 32 bytes per digest and peer covers a whole run.
-// After the digests each party sends its verdict to both others, so that
-// one honest party's detection stops every honest party: a deviation seen
-// by anyone is an abort everywhere, with no output. The interactive
-// protocols whose messages are not yet verified (truncation, comparisons,
-// conversions, division, shuffle and sort; docs/security.md) are refused
-// under Malicious before the program starts rather than run unchecked.
+// them, so one exchange of 32 bytes per digest and peer covers everything
+// since the start. After the digests each party sends its verdict to both
+// others, so that one honest party's detection stops every honest party: a
+// deviation seen by anyone is an abort everywhere, with no output.
 
 import (
 	"context"
@@ -95,7 +93,7 @@ var ErrCheating = errors.New("a party deviated from the protocol")
 // party that detected it and the parties one of which deviated (the
 // protocol cannot always tell which of two holders of a value lied).
 type CheatError struct {
-	Step     string // "open", "shared" (keys and input shares), "verdict"
+	Step     string // "open", "shared" (keys and input shares), "triple", "verdict"
 	Detector int    // the party whose check failed
 	Suspects []int  // the parties one of which deviated
 }
@@ -121,13 +119,14 @@ func (e *CheatError) Error() string {
 // Is makes errors.Is(err, ErrCheating) hold.
 func (e *CheatError) Is(target error) bool { return target == ErrCheating }
 
-// verifiedOps are the interactive opcodes whose messages the malicious mode
-// checks.
+// verifiedOps are the interactive opcodes with a verified protocol: all of
+// them today. An opcode added later without one is refused under Malicious
+// (checkVerifiable) rather than run unchecked.
 var verifiedOps = map[vm.Opcode]bool{vm.AOPEN: true, vm.BOPEN: true, vm.AMUL: true, vm.ADOT: true, vm.BAND: true,
 	vm.A2B: true, vm.B2A: true, vm.ALTZ: true, vm.AEQZ: true, vm.ATRUNC: true, vm.ASHR: true, vm.AIDIV: true, vm.ASORT: true, vm.ASHUF: true}
 
 // checkVerifiable refuses, under Malicious, a program with an interactive
-// instruction whose messages are not verified yet.
+// instruction that has no verified protocol.
 func checkVerifiable(p *vm.Program) error {
 	for i, in := range p.Code {
 		if in.Op.Interactive() && !verifiedOps[in.Op] {

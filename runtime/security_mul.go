@@ -287,47 +287,29 @@ func copyBroadcast(dst, src vm.Vec) {
 	}
 }
 
-// packTriples lays the triples (a, b, c) out as records of 6·kw words (the
-// components' low words, then for kw = 2 their high words), so that
-// gathering a triple reads one or two cache lines.
-func packTriples(a, b, c vm.Share, kw int) []uint64 {
-	n := a[0].Len()
-	w := 6 * kw
-	rec := make([]uint64, n*w)
-	for f, v := range [6]vm.Vec{a[0], a[1], b[0], b[1], c[0], c[1]} {
-		for i, x := range v.Lo {
-			rec[i*w+f] = x
-		}
-		for i, x := range v.Hi {
-			rec[i*w+6+f] = x
-		}
-	}
-	return rec
+// gatherTriples returns the triples idx of (a, b, c). The indexes of one
+// call stay within one batch's triples, a few MiB that stay in cache.
+func gatherTriples(a, b, c vm.Share, idx []int32) (ga, gb, gc vm.Share) {
+	return gather(a, idx), gather(b, idx), gather(c, idx)
 }
 
-// unpackTriples returns the triples idx of rec (packTriples).
-func unpackTriples(rec []uint64, idx []int32, kw int) (a, b, c vm.Share) {
-	n := len(idx)
-	var v [6]vm.Vec
-	for f := range v {
-		v[f] = vm.Vec{Lo: make([]uint64, n)}
-		if kw == 2 {
-			v[f].Hi = make([]uint64, n)
+// gather returns the elements idx of s.
+func gather(s vm.Share, idx []int32) vm.Share {
+	r := make(vm.Share, 2)
+	for c := range 2 {
+		v := vm.Vec{Lo: make([]uint64, len(idx))}
+		for i, j := range idx {
+			v.Lo[i] = s[c].Lo[j]
 		}
-	}
-	w := 6 * kw
-	for i, j := range idx {
-		r := rec[int(j)*w : int(j)*w+w]
-		for f := range 6 {
-			v[f].Lo[i] = r[f]
-		}
-		if kw == 2 {
-			for f := range 6 {
-				v[f].Hi[i] = r[6+f]
+		if s[c].Hi != nil {
+			v.Hi = make([]uint64, len(idx))
+			for i, j := range idx {
+				v.Hi[i] = s[c].Hi[j]
 			}
 		}
+		r[c] = v
 	}
-	return vm.Share{v[0], v[1]}, vm.Share{v[2], v[3]}, vm.Share{v[4], v[5]}
+	return r
 }
 
 // permutation returns a uniformly random permutation of [0, n) drawn from
@@ -416,22 +398,16 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 	}
 	// 3–4. one round of opens: d, e, then ρ, σ of every sacrifice, then the
 	// opened triples
-	kw := 1
-	if !boolean && e.k == 128 {
-		kw = 2
-	}
-	rec := packTriples(a, b, c, kw)
-	a, b, c = nil, nil, nil
-	am, bm, cm := unpackTriples(rec, main, kw)
+	am, bm, cm := gatherTriples(a, b, c, main)
 	opens := []vm.Share{o.sub(X, am), o.sub(Y, bm)}
 	others := make([][3]vm.Share, B-1)
 	for s, idx := range other {
-		xs, ys, zs := unpackTriples(rec, idx, kw)
+		xs, ys, zs := gatherTriples(a, b, c, idx)
 		others[s] = [3]vm.Share{xs, ys, zs}
 		opens = append(opens, o.sub(am, xs), o.sub(bm, ys))
 	}
-	ca, cb, cc := unpackTriples(rec, cut, kw)
-	rec = nil
+	ca, cb, cc := gatherTriples(a, b, c, cut)
+	a, b, c = nil, nil, nil
 	opens = append(opens, ca, cb, cc)
 	pub, err := o.open(ctx, opens)
 	if err != nil {

@@ -72,7 +72,7 @@ func (v verifiedEngine) Sort(ctx context.Context, key vm.Share, vals []vm.Share)
 			lo[c], hi[c] = p[0], p[1]
 		}
 		// swap where key'[hi] < key'[lo]
-		kl, kh := gatherShare(xs[0], lo), gatherShare(xs[0], hi)
+		kl, kh := gather(xs[0], lo), gather(xs[0], hi)
 		sw, err := v.LTZ(ctx, []vm.Share{e.ASub(kh, kl)})
 		if err != nil {
 			return nil, nil, err
@@ -80,7 +80,7 @@ func (v verifiedEngine) Sort(ctx context.Context, key vm.Share, vals []vm.Share)
 		// t = swap·(x[hi] − x[lo]) for every vector; x[lo] += t, x[hi] −= t
 		ds, ss := make([]vm.Share, len(xs)), make([]vm.Share, len(xs))
 		for g, x := range xs {
-			ds[g] = e.ASub(gatherShare(x, hi), gatherShare(x, lo))
+			ds[g] = e.ASub(gather(x, hi), gather(x, lo))
 			ss[g] = sw[0]
 		}
 		ts, err := v.Mul(ctx, ds, ss)
@@ -93,24 +93,6 @@ func (v verifiedEngine) Sort(ctx context.Context, key vm.Share, vals []vm.Share)
 		}
 	}
 	return xs[1], xs[2:], nil
-}
-
-// gatherShare returns the elements idx of s.
-func gatherShare(s vm.Share, idx []int32) vm.Share {
-	r := make(vm.Share, 2)
-	for c := range 2 {
-		r[c] = vm.Vec{Lo: make([]uint64, len(idx))}
-		for i, j := range idx {
-			r[c].Lo[i] = s[c].Lo[j]
-		}
-		if s[c].Hi != nil {
-			r[c].Hi = make([]uint64, len(idx))
-			for i, j := range idx {
-				r[c].Hi[i] = s[c].Hi[j]
-			}
-		}
-	}
-	return r
 }
 
 // addAt adds (or subtracts) t's elements to the elements idx of s, in

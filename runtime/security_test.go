@@ -76,6 +76,16 @@ func TestMaliciousRefusesUnverifiedSteps(t *testing.T) {
 	require.NoError(t, checkVerifiable(p))
 }
 
+// TestVerifiedOpsCoverAll: every interactive opcode has a verified
+// protocol (a new one must get one, or be refused under Malicious).
+func TestVerifiedOpsCoverAll(t *testing.T) {
+	for op := range vm.Opcode(255) {
+		if op.Interactive() {
+			require.True(t, verifiedOps[op], "%s has no verified protocol", op)
+		}
+	}
+}
+
 // TestMaliciousShuffle: a verified shuffle (hand-written bytecode: the
 // compiler emits no bare ASHUF) permutes the elements, values and all,
 // and different runs permute differently.

@@ -10,10 +10,17 @@ import (
 // BenchmarkProviders: 1,000 providers contribute at once to a running
 // system on localhost (attest, register, share with the three parties,
 // confirm); every one must be accepted and admitted. Reports the
-// submission latency (p50, p99) and how many were lost.
+// submission latency (p50, p99) and how many were lost, for each security
+// model.
 func BenchmarkProviders(b *testing.B) {
+	for _, sec := range []string{"semi-honest", "malicious"} {
+		b.Run(sec, func(b *testing.B) { benchProviders(b, sec) })
+	}
+}
+
+func benchProviders(b *testing.B, sec string) {
 	const n = 1000
-	d, ctx := startDemo(b, false)
+	d, ctx := startDemoAs(b, false, sec, 30*time.Minute)
 	var p50, p99 time.Duration
 	from := 0
 	for b.Loop() {
@@ -34,10 +41,17 @@ func BenchmarkProviders(b *testing.B) {
 // BenchmarkDevconQuery: the Devcon query over 10,000 admitted providers,
 // end to end: from the analyst's request to the result the coordinator
 // caches (query-ms: a fresh computation by the three parties), and a
-// repeated request answered from that cache (cached-ms).
+// repeated request answered from that cache (cached-ms), for each security
+// model.
 func BenchmarkDevconQuery(b *testing.B) {
+	for _, sec := range []string{"semi-honest", "malicious"} {
+		b.Run(sec, func(b *testing.B) { benchDevconQuery(b, sec) })
+	}
+}
+
+func benchDevconQuery(b *testing.B, sec string) {
 	const n = 10000
-	d, ctx := startDemo(b, false)
+	d, ctx := startDemoAs(b, false, sec, 60*time.Minute)
 	_, err := d.contribute(ctx, demoIDs(0, n))
 	require.NoError(b, err)
 	rows := n

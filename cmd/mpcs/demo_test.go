@@ -78,10 +78,16 @@ func (w logWriter) Write(b []byte) (int, error) {
 // created, and stops them when the test ends (keeping the work folder of a
 // failed test). publish makes the coordinator publish the Devcon query.
 func startDemo(t testing.TB, publish bool) (*demo, context.Context) {
+	return startDemoAs(t, publish, "malicious", 5*time.Minute)
+}
+
+// startDemoAs is startDemo with the parties' security model and a time
+// limit.
+func startDemoAs(t testing.TB, publish bool, security string, limit time.Duration) (*demo, context.Context) {
 	bin := demoBinaries(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
-	d, err := newDemo(demoOptions{bin: bin, programs: filepath.Join(repoRoot(t), "programs"), providers: 1000, once: true}, logWriter{t})
+	d, err := newDemo(demoOptions{bin: bin, programs: filepath.Join(repoRoot(t), "programs"), providers: 1000, once: true, security: security}, logWriter{t})
 	require.NoError(t, err)
 	d.publish = publish
 	t.Cleanup(func() {
