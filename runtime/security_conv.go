@@ -132,9 +132,10 @@ func (v verifiedEngine) add3(ctx context.Context, a, b, c wide) (wide, error) {
 	return v.xorW(p0, v.shlW(G, 1)), nil
 }
 
-// bitsOf returns the sum x_0 + x_1 + x_2 of the flat arithmetic shares
-// (x0, x1) as W boolean words (W = 1: the low word; W = 2: both words of
-// a 128-bit ring).
+// bitsOf returns the sum x_0 + x_1 + x_2 of the components of the flat
+// arithmetic shares (x0, x1), as unsigned integers, modulo 2^(64·W): W
+// boolean words (W = 1: the low word; W = k/64: the ring element; one word
+// more: with the carry beyond k bits).
 func (v verifiedEngine) bitsOf(ctx context.Context, x0, x1 vm.Vec, W int) (wide, error) {
 	e := v.e
 	n := x0.Len()
@@ -144,10 +145,13 @@ func (v verifiedEngine) bitsOf(ctx context.Context, x0, x1 vm.Vec, W int) (wide,
 		for w := range W {
 			in[j][w] = e.trivial(j, func(c int) vm.Vec {
 				src := [2]vm.Vec{x0, x1}[c]
-				if w == 1 {
+				switch {
+				case w == 0:
+					return vm.Vec{Lo: src.Lo}
+				case w == 1 && e.k == 128:
 					return vm.Vec{Lo: src.Hi}
 				}
-				return vm.Vec{Lo: src.Lo}
+				return vm.NewWords(n)
 			}, 64, n)
 		}
 	}
@@ -469,7 +473,7 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 	off := vm.NewVec(k, 1)
 	setRingElem(off, 0, quarter)
 	Xo := e.AAddP(X, off)
-	sum, err := v.sumOf(ctx, Xo[0], Xo[1])
+	sum, err := v.bitsOf(ctx, Xo[0], Xo[1], k/64+1)
 	if err != nil {
 		return nil, err
 	}
@@ -558,31 +562,6 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 		r = e.AAdd(r, acc)
 	}
 	return splitGroups(r, lens), nil
-}
-
-// sumOf returns the sum of the components of the flat arithmetic shares
-// (x0, x1) as unsigned integers, k + 2 bits wide (k/64 + 1 words).
-func (v verifiedEngine) sumOf(ctx context.Context, x0, x1 vm.Vec) (wide, error) {
-	e := v.e
-	W := e.k/64 + 1
-	n := x0.Len()
-	var in [3]wide
-	for j := range 3 {
-		in[j] = make(wide, W)
-		for w := range W {
-			in[j][w] = e.trivial(j, func(c int) vm.Vec {
-				src := [2]vm.Vec{x0, x1}[c]
-				switch {
-				case w == 0:
-					return vm.Vec{Lo: src.Lo}
-				case w == 1 && e.k == 128:
-					return vm.Vec{Lo: src.Hi}
-				}
-				return vm.NewWords(n)
-			}, 64, n)
-		}
-	}
-	return v.add3(ctx, in[0], in[1], in[2])
 }
 
 // appendVec returns a followed by b.
