@@ -7,7 +7,11 @@ package runtime
 // malicious mode catches every kind of deviation. Release builds compile
 // the hooks to nothing (faultinject_off.go).
 
-import "github.com/mpcs/mpcs/vm"
+import (
+	"sync"
+
+	"github.com/mpcs/mpcs/vm"
+)
 
 // FaultInjection reports whether this build can inject faults.
 const FaultInjection = true
@@ -29,11 +33,29 @@ func (e *Engine) cheatNow(kind string) bool {
 // isCheater reports whether this party is the one made to cheat.
 func (e *Engine) isCheater() bool { return e.opts.cheat.Op != "" && e.opts.cheat.Party == e.me }
 
-// tamper returns msg, or a corrupted copy of it when it is the message to
-// corrupt (one bit flipped in its middle, so that it stays well-formed).
+// lastSent holds a cheating engine's last message of its cheat's kind (to
+// replay), by engine.
+var lastSent sync.Map
+
+// tamper returns msg, or in its place, when it is the message to corrupt, a
+// copy with one bit flipped in its middle (so that it stays well-formed) or
+// the previous message of its kind (a replay, where the lengths agree).
 func (e *Engine) tamper(msg []byte) []byte {
-	if e.opts.cheat.Op == "" || len(msg) == 0 || !e.cheatNow(e.kind) {
+	if e.opts.cheat.Op == "" || len(msg) == 0 || e.kind != e.opts.cheat.Op {
 		return msg
+	}
+	var prev []byte
+	if p, ok := lastSent.Load(e); ok {
+		prev = p.([]byte)
+	}
+	if e.opts.cheat.Replay {
+		lastSent.Store(e, append([]byte(nil), msg...))
+	}
+	if !e.cheatNow(e.kind) {
+		return msg
+	}
+	if e.opts.cheat.Replay && len(prev) == len(msg) {
+		return prev
 	}
 	m := append([]byte(nil), msg...)
 	m[len(m)/2] ^= 1

@@ -316,21 +316,23 @@ func (e *Engine) Run(ctx context.Context, p *vm.Program, params []vm.Vec) (*vm.R
 
 // Cheat describes a deviation for fault-injection builds: party Party
 // corrupts its N-th message (from 1) of kind Op, or for Op "input" its
-// N-th input column.
+// N-th input column; with Replay it sends, in place of that message, the
+// previous message of the kind again.
 type Cheat struct {
-	Party int
-	Op    string
-	N     int
+	Party  int
+	Op     string
+	N      int
+	Replay bool
 }
 
 // CheatOps are the kinds of message or value a Cheat can corrupt.
 var CheatOps = []string{"setup", "input", "open", "mul", "and", "verify", "verdict"}
 
-// ParseCheat parses PARTY:OP[:N] (N defaults to 1).
+// ParseCheat parses PARTY:OP[:N[:replay]] (N defaults to 1).
 func ParseCheat(s string) (Cheat, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return Cheat{}, fmt.Errorf("cheat %q: want PARTY:OP[:N]", s)
+	if len(parts) < 2 || len(parts) > 4 {
+		return Cheat{}, fmt.Errorf("cheat %q: want PARTY:OP[:N[:replay]]", s)
 	}
 	c := Cheat{Op: parts[1], N: 1}
 	if _, err := fmt.Sscan(parts[0], &c.Party); err != nil || c.Party < 0 || c.Party > 2 || parts[0] != fmt.Sprint(c.Party) {
@@ -339,10 +341,16 @@ func ParseCheat(s string) (Cheat, error) {
 	if !slices.Contains(CheatOps, c.Op) {
 		return Cheat{}, fmt.Errorf("cheat %q: unknown kind %q (want one of %s)", s, c.Op, strings.Join(CheatOps, ", "))
 	}
-	if len(parts) == 3 {
+	if len(parts) >= 3 {
 		if _, err := fmt.Sscan(parts[2], &c.N); err != nil || c.N < 1 || parts[2] != fmt.Sprint(c.N) {
 			return Cheat{}, fmt.Errorf("cheat %q: N must be a positive integer", s)
 		}
+	}
+	if len(parts) == 4 {
+		if parts[3] != "replay" || c.Op == "input" || c.N < 2 {
+			return Cheat{}, fmt.Errorf("cheat %q: the last field may only be replay, of a message after the first", s)
+		}
+		c.Replay = true
 	}
 	return c, nil
 }

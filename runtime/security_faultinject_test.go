@@ -82,8 +82,9 @@ func TestCheatsInAProgram(t *testing.T) {
 	for party := range 3 {
 		for _, op := range []string{"mul", "and", "open"} {
 			caught := 0
-			for _, n := range []int{1, 3, 10, 30, 100, 300, 1000, 3000, 10000} {
-				c := Cheat{Party: party, Op: op, N: n}
+			for i, n := range []int{1, 3, 10, 30, 100, 300, 1000, 3000, 10000} {
+				// every other one a replay of the message before
+				c := Cheat{Party: party, Op: op, N: n, Replay: n > 1 && i%2 == 0}
 				got, _, err := Sim(ctx, p, data, nil, NewMemNetworks(), WithSecurity(Malicious), WithCheat(c))
 				if err == nil {
 					require.Equal(t, string(want.JSON()), string(got.JSON()), "cheat %+v", c)

@@ -446,7 +446,10 @@ func TestParseSecurityAndCheat(t *testing.T) {
 	c, err = ParseCheat("0:input:3")
 	require.NoError(t, err)
 	require.Equal(t, Cheat{Party: 0, Op: "input", N: 3}, c)
-	for _, bad := range []string{"", "1", "3:open", "-1:open", "01:open", "1:fly", "1:open:0", "1:open:x", "1:open:1:2"} {
+	c, err = ParseCheat("1:mul:4:replay")
+	require.NoError(t, err)
+	require.Equal(t, Cheat{Party: 1, Op: "mul", N: 4, Replay: true}, c)
+	for _, bad := range []string{"", "1", "3:open", "-1:open", "01:open", "1:fly", "1:open:0", "1:open:x", "1:open:1:2", "1:open:1:replay", "1:input:2:replay", "1:open:2:replay:x"} {
 		_, err := ParseCheat(bad)
 		require.Error(t, err, bad)
 	}

@@ -140,7 +140,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON")
 	cmd.Flags().StringVar(&f.security, "security", "semi-honest", "security model: semi-honest, or malicious (every step verified; a deviating party makes the run abort with no output; docs/security.md)")
 	if runtime.FaultInjection {
-		cmd.Flags().StringVar(&f.cheat, "cheat", "", "make party PARTY corrupt its N-th message of kind OP: PARTY:OP[:N] (fault-injection build)")
+		cmd.Flags().StringVar(&f.cheat, "cheat", "", "make party PARTY corrupt its N-th message of kind OP, or replay the one before: PARTY:OP[:N[:replay]] (fault-injection build)")
 	}
 }
 
