@@ -55,8 +55,11 @@ const bucketBatch = 1 << 14
 const statSecurity = 40
 
 // bucketParams returns the bucket size B and the number C of opened
-// triples that verify n products with the fewest triples n·B + C.
+// triples that verify n products with the fewest triples n·B + C, for n
+// rounded down to a power of two (the bound only falls as n grows, so the
+// answer holds for n; a few dozen searches serve every length).
 func bucketParams(n int) (B, C int) {
+	n = 1 << (bits.Len(uint(n)) - 1)
 	if bc, ok := bucketCache.Load(n); ok {
 		return bc.([2]int)[0], bc.([2]int)[1]
 	}

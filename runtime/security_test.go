@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -379,19 +380,22 @@ func TestMergeSortStages(t *testing.T) {
 
 func TestBucketParams(t *testing.T) {
 	prev := math.Inf(1)
-	for _, n := range []int{1, 2, 10, 100, 1000, 1 << 14, 1 << 20, 1 << 24} {
+	for _, n := range []int{1, 2, 10, 100, 1000, 1 << 14, 1<<14 + 1, 1<<15 - 1, 1 << 20, 1 << 24} {
 		B, C := bucketParams(n)
-		bound := bucketBound(n, B, C)
-		require.LessOrEqual(t, bound, -float64(statSecurity), "n=%d", n)
-		// one bucket fewer, or no opened triple fewer, would not do
-		require.Greater(t, bucketBound(n, B-1, C), -float64(statSecurity), "n=%d B=%d C=%d", n, B, C)
+		require.LessOrEqual(t, bucketBound(n, B, C), -float64(statSecurity), "n=%d", n)
+		// the parameters are those of the power of two below, and minimal
+		// there: one bucket fewer, or one opened triple fewer, would not do
+		p := 1 << (bits.Len(uint(n)) - 1)
+		Bp, Cp := bucketParams(p)
+		require.Equal(t, [2]int{Bp, Cp}, [2]int{B, C}, "n=%d", n)
+		require.Greater(t, bucketBound(p, B-1, C), -float64(statSecurity), "n=%d B=%d C=%d", p, B, C)
 		if C > 0 {
-			require.Greater(t, bucketBound(n, B, C-1), -float64(statSecurity), "n=%d B=%d C=%d", n, B, C)
+			require.Greater(t, bucketBound(p, B, C-1), -float64(statSecurity), "n=%d B=%d C=%d", p, B, C)
 		}
-		cost := float64(n*B+C) / float64(n)
+		cost := float64(p*B+C) / float64(p)
 		require.LessOrEqual(t, cost, prev, "n=%d: triples per product grow", n)
 		prev = cost
-		t.Logf("n=%d: B=%d C=%d (%.2f triples per product, 2^%.1f)", n, B, C, cost, bound)
+		t.Logf("n=%d: B=%d C=%d (%.2f triples per product, 2^%.1f)", n, B, C, cost, bucketBound(n, B, C))
 	}
 	B, _ := bucketParams(1 << 20)
 	require.Equal(t, 3, B)
