@@ -79,9 +79,6 @@ func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource, opt
 	for _, o := range opts {
 		o(&e.opts)
 	}
-	if e.opts.sec == Malicious {
-		e.tr = newTranscript()
-	}
 	key, err := newPRGKey()
 	if err != nil {
 		return nil, err
@@ -97,15 +94,17 @@ func NewEngine(ctx context.Context, conn Conn, k, f int, inputs InputSource, opt
 	if got := Security(in[Prev(me)][prgKeyLen]); got != e.opts.sec {
 		return nil, fmt.Errorf("session set-up: party %d runs %s, this party %s", Prev(me), got, e.opts.sec)
 	}
-	if e.tr != nil {
-		e.tr.inNext.Write(key)
-		e.tr.inOwn.Write(in[Prev(me)][:prgKeyLen])
-	}
 	if e.next, err = newPairPRG(key); err != nil {
 		return nil, err
 	}
 	if e.prev, err = newPairPRG(in[Prev(me)][:prgKeyLen]); err != nil {
 		return nil, err
+	}
+	if e.opts.sec == Malicious {
+		// the digests are keyed by the pairs' PRGs, and check the keys too
+		e.tr = newTranscript(e.next, e.prev)
+		e.tr.inNext.write(key)
+		e.tr.inOwn.write(in[Prev(me)][:prgKeyLen])
 	}
 	e.setup, e.stats = e.stats, EngineStats{}
 	return e, nil

@@ -30,6 +30,8 @@ package runtime
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -140,62 +142,113 @@ func checkVerifiable(p *vm.Program) error {
 	return nil
 }
 
-// transcript accumulates the digests the malicious mode compares.
+// transcript accumulates the digests the malicious mode compares. Each is
+// keyed by the PRG of the two parties that compare it, which the third
+// party, whose messages they check, does not know.
 type transcript struct {
-	openSent hash.Hash // component 1 of every open: what Next(me) sent Prev(me)
-	openRecv hash.Hash // what Prev(me) sent this party in opens
-	inNext   hash.Hash // key k_{me,me+1}, component 1 of every input (held by Next(me) too)
-	inOwn    hash.Hash // key k_{me-1,me}, component 0 of every input (held by Prev(me) too)
-	zeroOut  hash.Hash // of values that must be 0: what Next(me)'s component 1 must be
-	zeroIn   hash.Hash // of values that must be 0: component 1
-	buf      []byte
+	openSent *digest // component 1 of every open: what Next(me) sent Prev(me)
+	openRecv *digest // what Prev(me) sent this party in opens
+	inNext   *digest // key k_{me,me+1}, component 1 of every input (held by Next(me) too)
+	inOwn    *digest // key k_{me-1,me}, component 0 of every input (held by Prev(me) too)
+	zeroOut  *digest // of values that must be 0: what Next(me)'s component 1 must be
+	zeroIn   *digest // of values that must be 0: component 1
 }
 
-func newTranscript() *transcript {
-	return &transcript{openSent: sha256.New(), openRecv: sha256.New(), inNext: sha256.New(), inOwn: sha256.New(),
-		zeroOut: sha256.New(), zeroIn: sha256.New()}
+// The purposes of the digests' keys, the same at both parties of a pair.
+const (
+	digestOpen uint32 = iota
+	digestShared
+	digestZero
+)
+
+// newTranscript keys the digests compared with Next(me) by next and those
+// compared with Prev(me) by prev.
+func newTranscript(next, prev *pairPRG) *transcript {
+	return &transcript{
+		openSent: newDigest(prev, digestOpen), openRecv: newDigest(next, digestOpen),
+		inNext: newDigest(next, digestShared), inOwn: newDigest(prev, digestShared),
+		zeroOut: newDigest(next, digestZero), zeroIn: newDigest(prev, digestZero),
+	}
 }
 
-// addWords hashes words little-endian.
-func (t *transcript) addWords(h hash.Hash, w []uint64) {
+// digest is a running digest of the values two parties compare: GMAC (AES-
+// GCM authenticating each piece as additional data under a fresh nonce)
+// with a key from the pair's PRG — a universal hash the third party cannot
+// make collide, as it does not know the key — whose tags SHA-256
+// accumulates. Both parties must write the same pieces in the same order.
+type digest struct {
+	gcm cipher.AEAD
+	n   uint64 // pieces written (the nonce)
+	acc hash.Hash
+	buf []byte
+}
+
+// digestCall is the call number of the digests' key streams (newCall never
+// reaches it).
+const digestCall = ^uint64(0)
+
+func newDigest(p *pairPRG, purpose uint32) *digest {
+	key := make([]byte, 16)
+	p.stream(digestCall, purpose).fill(key)
+	blk, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err) // a 16-byte key is always valid
+	}
+	gcm, err := cipher.NewGCM(blk)
+	if err != nil {
+		panic(err)
+	}
+	return &digest{gcm: gcm, acc: sha256.New()}
+}
+
+// write adds the piece b.
+func (d *digest) write(b []byte) {
+	var nonce [12]byte
+	binary.LittleEndian.PutUint64(nonce[:], d.n)
+	d.n++
+	d.buf = d.gcm.Seal(d.buf[:0], nonce[:], nil, b)
+	d.acc.Write(d.buf)
+}
+
+// words adds the piece w, little-endian.
+func (d *digest) words(w []uint64) {
 	if b := byteView(w); b != nil {
-		h.Write(b)
+		d.write(b)
 		return
 	}
-	for len(w) > 0 {
-		n := min(len(w), 512)
-		t.buf = binary.LittleEndian.AppendUint64(t.buf[:0], w[0])
-		for _, x := range w[1:n] {
-			t.buf = binary.LittleEndian.AppendUint64(t.buf, x)
-		}
-		h.Write(t.buf)
-		w = w[n:]
-	}
+	d.write(wordsToBytes(w, 8*len(w)))
 }
 
-// addVec hashes a ring vector (low words, then high words).
-func (t *transcript) addVec(h hash.Hash, v vm.Vec) {
-	t.addWords(h, v.Lo)
-	t.addWords(h, v.Hi)
+// vec adds a ring vector as two pieces: its low words, its high words
+// (none for k = 64 and words).
+func (d *digest) vec(v vm.Vec) {
+	d.words(v.Lo)
+	d.words(v.Hi)
 }
+
+// sum returns the digest of everything written.
+func (d *digest) sum() []byte { return d.acc.Sum(nil) }
 
 // noteInput records an input share.
 func (e *Engine) noteInput(s vm.Share) {
 	if e.tr == nil {
 		return
 	}
-	e.tr.addVec(e.tr.inOwn, s[0])
-	e.tr.addVec(e.tr.inNext, s[1])
+	e.tr.inOwn.vec(s[0])
+	e.tr.inNext.vec(s[1])
 }
 
 // noteOpen records an open: sent is the component this party would send
-// to Next(Next(me)) (its component 1), recv the words received from Prev(me).
+// to Next(Next(me)) (its component 1), recv the words received from
+// Prev(me) (planar: the low words, then any high words).
 func (e *Engine) noteOpen(sent vm.Vec, recv []uint64) {
 	if e.tr == nil {
 		return
 	}
-	e.tr.addVec(e.tr.openSent, sent)
-	e.tr.addWords(e.tr.openRecv, recv)
+	e.tr.openSent.vec(sent)
+	n := sent.Len() // the same two pieces as sent's
+	e.tr.openRecv.words(recv[:n])
+	e.tr.openRecv.words(recv[n:])
 }
 
 // noteZero records a shared value that must be 0 (a sacrifice): x = x_i +
@@ -208,15 +261,15 @@ func (e *Engine) noteZero(x vm.Share, boolean bool) {
 	if boolean {
 		w := make([]uint64, x[0].Len())
 		vm.Xor64(w, x[0].Lo, x[1].Lo)
-		e.tr.addWords(e.tr.zeroOut, w)
-		e.tr.addWords(e.tr.zeroIn, x[1].Lo)
+		e.tr.zeroOut.words(w)
+		e.tr.zeroIn.words(x[1].Lo)
 		return
 	}
 	v := vm.NewVec(e.k, x[0].Len())
 	vm.AddVec(e.k, v, e.norm(x[0]), e.norm(x[1]))
 	vm.NegVec(e.k, v, v)
-	e.tr.addVec(e.tr.zeroOut, v)
-	e.tr.addVec(e.tr.zeroIn, e.norm(x[1]))
+	e.tr.zeroOut.vec(v)
+	e.tr.zeroIn.vec(e.norm(x[1]))
 }
 
 // verdict bytes of the second verification round.
@@ -236,8 +289,8 @@ func (e *Engine) verify(ctx context.Context) error {
 	}
 	nx, pv := Next(e.me), Prev(e.me)
 	var out [3][]byte
-	out[nx] = e.tr.zeroOut.Sum(e.tr.inNext.Sum(nil))
-	out[pv] = e.tr.openSent.Sum(nil)
+	out[nx] = append(e.tr.inNext.sum(), e.tr.zeroOut.sum()...)
+	out[pv] = e.tr.openSent.sum()
 	want := [3]int{-1, -1, -1}
 	want[nx], want[pv] = sha256.Size, 2*sha256.Size
 	in, err := e.roundAs(ctx, "verify", out, want)
@@ -249,13 +302,13 @@ func (e *Engine) verify(ctx context.Context) error {
 	switch {
 	case e.isCheater():
 		// a cheater does not report itself (fault injection)
-	case subtle.ConstantTimeCompare(in[pv][:sha256.Size], e.tr.inOwn.Sum(nil)) != 1:
+	case subtle.ConstantTimeCompare(in[pv][:sha256.Size], e.tr.inOwn.sum()) != 1:
 		mine = verdictShared
 		found = &CheatError{Step: "shared", Detector: e.me, Suspects: []int{pv}}
-	case subtle.ConstantTimeCompare(in[pv][sha256.Size:], e.tr.zeroIn.Sum(nil)) != 1:
+	case subtle.ConstantTimeCompare(in[pv][sha256.Size:], e.tr.zeroIn.sum()) != 1:
 		mine = verdictZero
 		found = &CheatError{Step: "triple", Detector: e.me}
-	case subtle.ConstantTimeCompare(in[nx], e.tr.openRecv.Sum(nil)) != 1:
+	case subtle.ConstantTimeCompare(in[nx], e.tr.openRecv.sum()) != 1:
 		// Prev(me) sent the opened values, Next(me) the digest of the true ones.
 		mine = verdictOpen
 		found = &CheatError{Step: "open", Detector: e.me, Suspects: []int{pv, nx}}
