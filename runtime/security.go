@@ -22,9 +22,10 @@ package runtime
 //   - Conversions, comparisons, truncation and division (security_conv.go)
 //     and sort and shuffle (security_sort.go) are built from those steps.
 //
-// The digests are SHA-256 over the values in the order the run produced
-// them, so one exchange of 32 bytes per digest and peer covers everything
-// since the start. After the digests each party sends its verdict to both
+// The digests (GMAC keyed by the comparing pair's PRG, tags accumulated by
+// SHA-256) cover the values in the order the run produced them, so one
+// exchange of 32 bytes per digest and peer covers everything since the
+// start. After the digests each party sends its verdict to both
 // others, so that one honest party's detection stops every honest party: a
 // deviation seen by anyone is an abort everywhere, with no output.
 
