@@ -38,21 +38,30 @@ var BenchOps = []BenchOp{
 		return err
 	}},
 	// fixed-point multiplication: AMUL followed by ATRUNC of its result by
-	// F, which the VM runs as one fused call (Engine.MulTrunc)
+	// F, which the VM runs as one fused call (Engine.MulTrunc) under the
+	// semi-honest model
 	{"fixmul", vm.ATRUNC, func(ctx context.Context, e *Engine, x, y vm.Share, f int) error {
-		_, err := e.MulTrunc(ctx, []vm.Share{x}, []vm.Share{y}, []uint{uint(f)})
+		if e.tr == nil {
+			_, err := e.MulTrunc(ctx, []vm.Share{x}, []vm.Share{y}, []uint{uint(f)})
+			return err
+		}
+		z, err := e.api().Mul(ctx, []vm.Share{x}, []vm.Share{y})
+		if err != nil {
+			return err
+		}
+		_, err = e.api().Trunc(ctx, z, []uint{uint(f)})
 		return err
 	}},
 	{"ltz", vm.ALTZ, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
-		_, err := e.LTZ(ctx, []vm.Share{x})
+		_, err := e.api().LTZ(ctx, []vm.Share{x})
 		return err
 	}},
 	{"eqz", vm.AEQZ, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
-		_, err := e.EQZ(ctx, []vm.Share{x})
+		_, err := e.api().EQZ(ctx, []vm.Share{x})
 		return err
 	}},
 	{"a2b", vm.A2B, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {
-		_, err := e.A2B(ctx, []vm.Share{x}, []uint{0})
+		_, err := e.api().A2B(ctx, []vm.Share{x}, []uint{0})
 		return err
 	}},
 	{"open", vm.AOPEN, func(ctx context.Context, e *Engine, x, _ vm.Share, _ int) error {

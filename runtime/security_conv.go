@@ -101,35 +101,77 @@ func (v verifiedEngine) andW(ctx context.Context, pairs ...[2]wide) ([]wide, err
 
 // add3 returns a + b + c modulo 2^(64·len(a)).
 func (v verifiedEngine) add3(ctx context.Context, a, b, c wide) (wide, error) {
-	ab := v.xorW(a, b)
-	s := v.xorW(ab, c)
-	m, err := v.andW(ctx, [2]wide{a, b}, [2]wide{c, ab})
+	r, err := v.add3s(ctx, [][3]wide{{a, b, c}})
 	if err != nil {
 		return nil, err
 	}
-	cs := v.shlW(v.xorW(m[0], m[1]), 1)
-	g, err := v.andW(ctx, [2]wide{s, cs})
+	return r[0], nil
+}
+
+// add3s returns the sums of several triples (each modulo 2^(64·its
+// width)), their levels side by side: the rounds of the widest.
+func (v verifiedEngine) add3s(ctx context.Context, ins [][3]wide) ([]wide, error) {
+	// carry-save: s = a ⊕ b ⊕ c, carry = a·b ⊕ c·(a ⊕ b)
+	var pairs [][2]wide
+	s := make([]wide, len(ins))
+	for i, in := range ins {
+		ab := v.xorW(in[0], in[1])
+		s[i] = v.xorW(ab, in[2])
+		pairs = append(pairs, [2]wide{in[0], in[1]}, [2]wide{in[2], ab})
+	}
+	m, err := v.andW(ctx, pairs...)
 	if err != nil {
 		return nil, err
 	}
-	G, P := g[0], v.xorW(s, cs)
-	p0 := P
-	width := 64 * len(a)
+	// s + (carry << 1) by Kogge–Stone: G, P of every prefix
+	pairs = pairs[:0]
+	cs := make([]wide, len(ins))
+	for i := range ins {
+		cs[i] = v.shlW(v.xorW(m[2*i], m[2*i+1]), 1)
+		pairs = append(pairs, [2]wide{s[i], cs[i]})
+	}
+	G, err := v.andW(ctx, pairs...)
+	if err != nil {
+		return nil, err
+	}
+	P, p0 := make([]wide, len(ins)), make([]wide, len(ins))
+	width := 0
+	for i := range ins {
+		P[i] = v.xorW(s[i], cs[i])
+		p0[i] = P[i]
+		width = max(width, 64*len(s[i]))
+	}
 	for d := 1; d < width; d *= 2 {
-		pairs := [][2]wide{{P, v.shlW(G, d)}}
-		if 2*d < width {
-			pairs = append(pairs, [2]wide{P, v.shlW(P, d)})
+		pairs = pairs[:0]
+		var who []int // the triple of each pair, −1−i for a P pair
+		for i := range ins {
+			if d >= 64*len(s[i]) {
+				continue
+			}
+			pairs = append(pairs, [2]wide{P[i], v.shlW(G[i], d)})
+			who = append(who, i)
+			if 2*d < 64*len(s[i]) {
+				pairs = append(pairs, [2]wide{P[i], v.shlW(P[i], d)})
+				who = append(who, -1-i)
+			}
 		}
 		r, err := v.andW(ctx, pairs...)
 		if err != nil {
 			return nil, err
 		}
-		G = v.xorW(G, r[0])
-		if len(r) > 1 {
-			P = r[1]
+		for j, i := range who {
+			if i >= 0 {
+				G[i] = v.xorW(G[i], r[j])
+			} else {
+				P[-1-i] = r[j]
+			}
 		}
 	}
-	return v.xorW(p0, v.shlW(G, 1)), nil
+	sum := make([]wide, len(ins))
+	for i := range ins {
+		sum[i] = v.xorW(p0[i], v.shlW(G[i], 1))
+	}
+	return sum, nil
 }
 
 // bitsOf returns the sum x_0 + x_1 + x_2 of the components of the flat
@@ -137,6 +179,13 @@ func (v verifiedEngine) add3(ctx context.Context, a, b, c wide) (wide, error) {
 // boolean words (W = 1: the low word; W = k/64: the ring element; one word
 // more: with the carry beyond k bits).
 func (v verifiedEngine) bitsOf(ctx context.Context, x0, x1 vm.Vec, W int) (wide, error) {
+	in := v.components(x0, x1, W)
+	return v.add3(ctx, in[0], in[1], in[2])
+}
+
+// components returns the trivial boolean sharings of the three components
+// of (x0, x1), W words each (the words beyond the ring's are 0).
+func (v verifiedEngine) components(x0, x1 vm.Vec, W int) [3]wide {
 	e := v.e
 	n := x0.Len()
 	var in [3]wide
@@ -155,7 +204,7 @@ func (v verifiedEngine) bitsOf(ctx context.Context, x0, x1 vm.Vec, W int) (wide,
 			}, 64, n)
 		}
 	}
-	return v.add3(ctx, in[0], in[1], in[2])
+	return in
 }
 
 // bitToArith converts bit 0 of boolean words to arithmetic shares of 0 or 1.
@@ -330,9 +379,9 @@ func (v verifiedEngine) Trunc(ctx context.Context, x []vm.Share, m []uint) ([]vm
 //
 // where c ∈ {0, 1, 2} is the carry out of the sum of the components' low m
 // bits, w ∈ {0, 1, 2} the carry out of T beyond k bits and s the sign bit
-// of T mod 2^k. The first sum is local on trivial sharings; c, w and s
-// come from one verified adder over both sums (k + 2 bits wide) and five
-// bits to arithmetic.
+// of T mod 2^k. The first sum is local on trivial sharings; w and s come
+// from a verified adder over the components (k + 2 bits wide), c from one
+// over their low m bits (m + 2 bits), and five bits to arithmetic.
 func (v verifiedEngine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, error) {
 	e := v.e
 	k := e.k
@@ -345,49 +394,48 @@ func (v verifiedEngine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.
 			mOf = append(mOf, ms[g])
 		}
 	}
-	W := k/64 + 1
 	comp := func(c int) vm.Vec { return [2]vm.Vec{x0, x1}[c] }
-	// word w of component value v at element i, the low m bits only if low
-	word := func(v vm.Vec, i, w int, low bool) uint64 {
-		var x uint64
-		switch w {
-		case 0:
-			x = v.Lo[i]
-		case 1:
-			if k == 128 {
-				x = v.Hi[i]
-			}
-		}
-		if low {
-			m := int(mOf[i])
-			switch {
-			case m <= 64*w:
-				x = 0
-			case m < 64*(w+1):
-				x &= 1<<(m-64*w) - 1
-			}
-		}
-		return x
+	// the carry out of the components' low m bits: as many words as the
+	// largest m + 2 bits need
+	M := 0
+	for _, m := range mOf {
+		M = max(M, int(m))
 	}
-	// adder inputs: elements [0, n) the full values, [n, 2n) the low parts
+	Wl := (M + 2 + 63) / 64
 	var in [3]wide
 	for j := range 3 {
-		in[j] = make(wide, W)
-		for w := range W {
+		in[j] = make(wide, Wl)
+		for w := range Wl {
 			in[j][w] = e.trivial(j, func(c int) vm.Vec {
-				r := vm.NewWords(2 * n)
+				r := vm.NewWords(n)
+				src := comp(c)
 				for i := range n {
-					r.Lo[i] = word(comp(c), i, w, false)
-					r.Lo[n+i] = word(comp(c), i, w, true)
+					var x uint64
+					switch {
+					case w == 0:
+						x = src.Lo[i]
+					case w == 1 && k == 128:
+						x = src.Hi[i]
+					}
+					switch m := int(mOf[i]); {
+					case m <= 64*w:
+						x = 0
+					case m < 64*(w+1):
+						x &= 1<<(m-64*w) - 1
+					}
+					r.Lo[i] = x
 				}
 				return r
-			}, 64, 2*n)
+			}, 64, n)
 		}
 	}
-	sum, err := v.add3(ctx, in[0], in[1], in[2])
+	// side by side with the carries and sign of the components' sum (k + 2
+	// bits)
+	sums, err := v.add3s(ctx, [][3]wide{v.components(x0, x1, k/64+1), {in[0], in[1], in[2]}})
 	if err != nil {
 		return nil, err
 	}
+	full, low := sums[0], sums[1]
 	// the bits s, w1, w2, c1, c2 of every element, each in bit 0 of a word
 	bitAt := func(s wide, i, pos int) [2]uint64 {
 		var b [2]uint64
@@ -399,8 +447,8 @@ func (v verifiedEngine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.
 	bits := vm.Share{vm.NewWords(5 * n), vm.NewWords(5 * n)}
 	for i := range n {
 		m := int(mOf[i])
-		for f, b := range [5][2]uint64{bitAt(sum, i, k-1), bitAt(sum, i, k), bitAt(sum, i, k+1),
-			bitAt(sum, n+i, m), bitAt(sum, n+i, m+1)} {
+		for f, b := range [5][2]uint64{bitAt(full, i, k-1), bitAt(full, i, k), bitAt(full, i, k+1),
+			bitAt(low, i, m), bitAt(low, i, m+1)} {
 			bits[0].Lo[f*n+i], bits[1].Lo[f*n+i] = b[0], b[1]
 		}
 	}
