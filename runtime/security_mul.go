@@ -351,6 +351,44 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 		return rs, nil
 	}
 	X, Y := o.flatten(x, lens), o.flatten(y, lens)
+	// long vectors in parts of verifiedPart products, one after the other
+	// (3 rounds each), so that the triples of one part are in memory at once
+	kz := e.k
+	if boolean {
+		kz = 64
+	}
+	z := vm.Share{vm.NewVec(kz, n), vm.NewVec(kz, n)}
+	for lo := 0; lo < n; lo += verifiedPart {
+		hi := min(n, lo+verifiedPart)
+		zp, err := e.verifiedMulFlat(ctx, o, vm.Share{subVec(X[0], lo, hi), subVec(X[1], lo, hi)},
+			vm.Share{subVec(Y[0], lo, hi), subVec(Y[1], lo, hi)})
+		if err != nil {
+			return nil, err
+		}
+		for c := range 2 {
+			copy(z[c].Lo[lo:hi], zp[c].Lo)
+			if z[c].Hi != nil {
+				copy(z[c].Hi[lo:hi], zp[c].Hi)
+			}
+		}
+	}
+	rs := make([]vm.Share, len(x))
+	off := 0
+	for g, l := range lens {
+		rs[g] = vm.Share{subVec(z[0], off, off+l), subVec(z[1], off, off+l)}
+		off += l
+	}
+	return rs, nil
+}
+
+// verifiedPart is the most products one verified multiplication handles
+// at once: 2^16 products hold about 100 MiB of triples and their copies.
+const verifiedPart = 1 << 16
+
+// verifiedMulFlat multiplies the flat shares X and Y with verified triples.
+func (e *Engine) verifiedMulFlat(ctx context.Context, o shareOps, X, Y vm.Share) (vm.Share, error) {
+	boolean := o.boolean
+	n := X.Len()
 	// the products in batches of at most bucketBatch, each with triples
 	// of its own (a deviation anywhere aborts the run, so each batch's
 	// bound is the run's)
@@ -432,14 +470,7 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 	}
 	// the products: c + d·b + e·a + d·e
 	d, ee := pub[0], pub[1]
-	z := o.addP(o.add(o.add(cm, o.mulP(bm, d)), o.mulP(am, ee)), o.mulPub(d, ee))
-	rs := make([]vm.Share, len(x))
-	off := 0
-	for g, l := range lens {
-		rs[g] = vm.Share{subVec(z[0], off, off+l), subVec(z[1], off, off+l)}
-		off += l
-	}
-	return rs, nil
+	return o.addP(o.add(o.add(cm, o.mulP(bm, d)), o.mulP(am, ee)), o.mulPub(d, ee)), nil
 }
 
 // negPub returns −p (p itself for the boolean sharing).
