@@ -29,9 +29,9 @@ package runtime
 // The opens of steps 2–4 are checked like every open. A set of bad triples
 // survives only if none is opened and they fill whole buckets with equal
 // errors: probability max_j C(n, j) / C(N, j·B) over j ≥ 1, which
-// bucketParams keeps below 2^-40. Rounds: 3 (triples, seed, opens); ring
-// elements sent per party and product: B + 2(B − 1) + 2 (B = 3 from about
-// 2^14 products up).
+// bucketParams keeps below 2^-40 for each batch of at most 2^14 products
+// (B = 4 there). Rounds: 3 (triples, seed, opens) per part of at most 2^18
+// products; ring elements sent per party and product: B + 2(B − 1) + 2.
 
 import (
 	"context"
@@ -351,15 +351,19 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 		return rs, nil
 	}
 	X, Y := o.flatten(x, lens), o.flatten(y, lens)
-	// long vectors in parts of verifiedPart products, one after the other
-	// (3 rounds each), so that the triples of one part are in memory at once
+	// long vectors in parts, one after the other (3 rounds each), so that
+	// only one part's triples are in memory at once
+	part := verifiedPartBytes / 16
+	if boolean || e.k == 64 {
+		part = verifiedPartBytes / 8
+	}
 	kz := e.k
 	if boolean {
 		kz = 64
 	}
 	z := vm.Share{vm.NewVec(kz, n), vm.NewVec(kz, n)}
-	for lo := 0; lo < n; lo += verifiedPart {
-		hi := min(n, lo+verifiedPart)
+	for lo := 0; lo < n; lo += part {
+		hi := min(n, lo+part)
 		zp, err := e.verifiedMulFlat(ctx, o, vm.Share{subVec(X[0], lo, hi), subVec(X[1], lo, hi)},
 			vm.Share{subVec(Y[0], lo, hi), subVec(Y[1], lo, hi)})
 		if err != nil {
@@ -381,9 +385,12 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 	return rs, nil
 }
 
-// verifiedPart is the most products one verified multiplication handles
-// at once: 2^16 products hold about 100 MiB of triples and their copies.
-const verifiedPart = 1 << 16
+// verifiedPartBytes bounds the products (in bytes of one component: 2^18
+// products at k = 128, 2^19 words of ANDs) one verified multiplication
+// handles at once: their triples and copies take a few hundred MiB. A
+// smaller part takes less memory and more rounds. (A variable for the
+// tests.)
+var verifiedPartBytes = 1 << 22
 
 // verifiedMulFlat multiplies the flat shares X and Y with verified triples.
 func (e *Engine) verifiedMulFlat(ctx context.Context, o shareOps, X, Y vm.Share) (vm.Share, error) {
