@@ -232,14 +232,13 @@ func (m *Machine) fusable(pc int) bool {
 	return true
 }
 
-// execMulTrunc runs the AMUL at pc and the ATRUNC at pc+1 (fusable) as one
-// engine call; operand errors are the AMUL's.
-func (m *Machine) execMulTrunc(ctx context.Context, pc int) *RuntimeError {
-	a, b := m.prog.Code[pc].Args, m.prog.Code[pc+1].Args
-	ng := len(a) / 3
-	ys := make([]Share, ng)
-	xs, rerr := m.gather(pc, ClassA, a, 3, func(g int, x Share, ga []uint32) *RuntimeError {
-		y, rerr := m.getS(pc, ClassA, ga[2])
+// gatherPairs gathers the operand pairs (x, y) of a binary interactive
+// instruction's groups of n arguments (dst, x, y, ...), checking that their
+// lengths broadcast.
+func (m *Machine) gatherPairs(pc int, class Class, a []uint32, n int) (xs, ys []Share, rerr *RuntimeError) {
+	ys = make([]Share, len(a)/n)
+	xs, rerr = m.gather(pc, class, a, n, func(g int, x Share, ga []uint32) *RuntimeError {
+		y, rerr := m.getS(pc, class, ga[2])
 		if rerr != nil {
 			return rerr
 		}
@@ -247,6 +246,15 @@ func (m *Machine) execMulTrunc(ctx context.Context, pc int) *RuntimeError {
 		_, rerr = m.blen(pc, x.Len(), y.Len())
 		return rerr
 	})
+	return xs, ys, rerr
+}
+
+// execMulTrunc runs the AMUL at pc and the ATRUNC at pc+1 (fusable) as one
+// engine call; operand errors are the AMUL's.
+func (m *Machine) execMulTrunc(ctx context.Context, pc int) *RuntimeError {
+	a, b := m.prog.Code[pc].Args, m.prog.Code[pc+1].Args
+	ng := len(a) / 3
+	xs, ys, rerr := m.gatherPairs(pc, ClassA, a, 3)
 	if rerr != nil {
 		return rerr
 	}
@@ -1113,16 +1121,7 @@ func (m *Machine) execInteractive(ctx context.Context, pc int, in *Instr) *Runti
 	var err error
 	switch in.Op {
 	case AMUL, ADOT, BAND:
-		ys := make([]Share, ng)
-		xs, rerr := m.gather(pc, src, a, n, func(g int, x Share, ga []uint32) *RuntimeError {
-			y, rerr := m.getS(pc, src, ga[2])
-			if rerr != nil {
-				return rerr
-			}
-			ys[g] = y
-			_, rerr = m.blen(pc, x.Len(), y.Len())
-			return rerr
-		})
+		xs, ys, rerr := m.gatherPairs(pc, src, a, n)
 		if rerr != nil {
 			return rerr
 		}
