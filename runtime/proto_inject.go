@@ -413,23 +413,30 @@ func (r *injRun) sideChunk(i0, cn int, off uint, x vm.Vec, b, rho, m1 []uint64) 
 		return off + uint(cn)*m*uint(r.path/2)
 	}
 	for j := range cn {
-		i := i0 + j
-		var bv u128
-		if r.in.trunc() {
-			bv = ringElem(x, i)
-		}
-		d, bt, _, neg := r.vconst(i, bv)
-		v := wordElem(b, r.kw, j)
-		if (d == 1) != neg {
-			v = v.neg()
-		}
-		if w := r.in.w1(i, r.k); w > 0 {
-			v = v.add(mulV1(getField(m1, off, w), w, bt, r.uk))
-			off += w
-		}
+		var v u128
+		v, _, off = r.term(x, i0+j, wordElem(b, r.kw, j), m1, off)
 		setWordElem(b, r.kw, j, r.e.mask(v.add(wordElem(rho, r.kw, j))))
 	}
 	return off
+}
+
+// term returns, at N and R, element i's v0·e0 + v1·(its field of e1 at
+// off), its constant and the offset past its field.
+func (r *injRun) term(x vm.Vec, i int, e0 u128, e1 []uint64, off uint) (v, cst u128, next uint) {
+	var bv u128
+	if r.in.trunc() {
+		bv = ringElem(x, i)
+	}
+	d, bt, cst, neg := r.vconst(i, bv)
+	v = e0
+	if (d == 1) != neg {
+		v = v.neg()
+	}
+	if w := r.in.w1(i, r.k); w > 0 {
+		v = v.add(mulV1(getField(e1, off, w), w, bt, r.uk))
+		off += w
+	}
+	return v, cst, off
 }
 
 // mulV1 returns v1·x = -(1 - b_t)·2^(k-w)·x.
@@ -546,20 +553,8 @@ func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e
 		return off + uint(cn)*m*uint(r.path/2)
 	}
 	for j := range cn {
-		i := i0 + j
-		var bv u128
-		if r.in.trunc() {
-			bv = ringElem(x, i)
-		}
-		d, bt, cst, neg := r.vconst(i, bv)
-		v := wordElem(e0, r.kw, j)
-		if (d == 1) != neg {
-			v = v.neg()
-		}
-		if w := r.in.w1(i, r.k); w > 0 {
-			v = v.add(mulV1(getField(e1, off, w), w, bt, r.uk))
-			off += w
-		}
+		var v, cst u128
+		v, cst, off = r.term(x, i0+j, wordElem(e0, r.kw, j), e1, off)
 		rho := wordElem(rho, r.kw, j)
 		setRingElem(yR, j, r.e.mask(v.sub(wordElem(ow, r.kw, j)).sub(rho).add(cst)))
 		setRingElem(yO, j, r.e.mask(rho.add(wordElem(adj, r.kw, j))))

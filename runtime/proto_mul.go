@@ -106,10 +106,6 @@ func (e *Engine) reshare(ctx context.Context, own []vm.Vec) ([]vm.Share, error) 
 // planar), each sent as soon as it is computed, so that the transfer of a
 // piece overlaps the computation of the next.
 func (e *Engine) Mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
-	lens := make([]int, len(x))
-	for g := range x {
-		lens[g] = blen(x[g].Len(), y[g].Len())
-	}
 	return e.mul(ctx, x, y)
 }
 
@@ -133,17 +129,7 @@ func (e *Engine) mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
 	local := func(g, s, m int) {
 		n := lens[g]
 		zc := subVec(own[g], s, s+m)
-		xg, yg := xs[g], ys[g]
-		if xg[0].Len() == n && yg[0].Len() == n {
-			a0, a1, b0, b1 := subVec(xg[0], s, s+m), subVec(xg[1], s, s+m), subVec(yg[0], s, s+m), subVec(yg[1], s, s+m)
-			if k == 64 {
-				vm.CrossMul64(zc.Lo, a0.Lo, a1.Lo, b0.Lo, b1.Lo)
-			} else {
-				vm.CrossMul128(zc.Lo, zc.Hi, a0.Lo, a0.Hi, a1.Lo, a1.Hi, b0.Lo, b0.Hi, b1.Lo, b1.Hi)
-			}
-		} else {
-			crossMulBroadcast(zc, xg, yg, s)
-		}
+		crossMul(k, zc, xs[g], ys[g], n, s)
 		// + F(k_{i,i+1}) - F(k_{i-1,i}), planar per chunk
 		fn, fp := scratch[:kw*m], scratch[2*mulChunk:2*mulChunk+kw*m]
 		zn.words(fn)
@@ -184,6 +170,23 @@ func (e *Engine) mul(ctx context.Context, x, y []vm.Share) ([]vm.Share, error) {
 		return nil, err
 	}
 	return rs, nil
+}
+
+// crossMul sets z to the local cross terms x_i·y_i + x_i·y_{i+1} +
+// x_{i+1}·y_i of the elements [s, s+z.Len()) of x and y (a group of n
+// elements; an operand of length 1 is broadcast).
+func crossMul(k int, z vm.Vec, x, y vm.Share, n, s int) {
+	if x[0].Len() != n || y[0].Len() != n {
+		crossMulBroadcast(z, x, y, s)
+		return
+	}
+	t := s + z.Len()
+	a0, a1, b0, b1 := subVec(x[0], s, t), subVec(x[1], s, t), subVec(y[0], s, t), subVec(y[1], s, t)
+	if k == 64 {
+		vm.CrossMul64(z.Lo, a0.Lo, a1.Lo, b0.Lo, b1.Lo)
+		return
+	}
+	vm.CrossMul128(z.Lo, z.Hi, a0.Lo, a0.Hi, a1.Lo, a1.Hi, b0.Lo, b0.Hi, b1.Lo, b1.Hi)
 }
 
 // pieceBytes is the size of the pieces a bulk message is sent in.
@@ -522,19 +525,7 @@ func (e *Engine) mulSplit(ctx context.Context, x, y []vm.Share, lens []int, n in
 			if glo >= ghi {
 				continue
 			}
-			s, t := glo-offs[g], ghi-offs[g]
-			zc := subVec(sp, glo, ghi)
-			xg, yg := xs[g], ys[g]
-			if xg[0].Len() == lens[g] && yg[0].Len() == lens[g] {
-				a0, a1, b0, b1 := subVec(xg[0], s, t), subVec(xg[1], s, t), subVec(yg[0], s, t), subVec(yg[1], s, t)
-				if k == 64 {
-					vm.CrossMul64(zc.Lo, a0.Lo, a1.Lo, b0.Lo, b1.Lo)
-				} else {
-					vm.CrossMul128(zc.Lo, zc.Hi, a0.Lo, a0.Hi, a1.Lo, a1.Hi, b0.Lo, b0.Hi, b1.Lo, b1.Hi)
-				}
-			} else {
-				crossMulBroadcast(zc, xg, yg, s)
-			}
+			crossMul(k, subVec(sp, glo, ghi), xs[g], ys[g], lens[g], glo-offs[g])
 		}
 	}
 	// z ± the keystream of st, planar per chunk of mulChunk elements

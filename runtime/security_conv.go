@@ -234,17 +234,6 @@ func (v verifiedEngine) bitToArith(ctx context.Context, b vm.Share) (vm.Share, e
 	return e.ASub(e.AAdd(u, t[2]), e.AMulP(q[0], two)), nil
 }
 
-// splitGroups cuts a flat share into groups of the given lengths.
-func splitGroups(s vm.Share, lens []int) []vm.Share {
-	rs := make([]vm.Share, len(lens))
-	off := 0
-	for g, l := range lens {
-		rs[g] = vm.Share{subVec(s[0], off, off+l), subVec(s[1], off, off+l)}
-		off += l
-	}
-	return rs
-}
-
 // A2B implements vm.Engine, verified.
 func (v verifiedEngine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.Share, error) {
 	e := v.e
@@ -259,9 +248,9 @@ func (v verifiedEngine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.
 	if err != nil {
 		return nil, err
 	}
-	rs := splitGroups(sum[0], shareLens(x))
+	rs := groupShares(sum[0][0], sum[0][1], shareLens(x))
 	if W == 2 {
-		hi := splitGroups(sum[1], shareLens(x))
+		hi := groupShares(sum[1][0], sum[1][1], shareLens(x))
 		for g, w := range ws {
 			if w == 1 {
 				rs[g] = hi[g]
@@ -294,7 +283,7 @@ func (v verifiedEngine) LTZ(ctx context.Context, x []vm.Share) ([]vm.Share, erro
 	if err != nil {
 		return nil, err
 	}
-	return splitGroups(r, shareLens(x)), nil
+	return groupShares(r[0], r[1], shareLens(x)), nil
 }
 
 // EQZ implements vm.Engine, verified: the AND of the complemented bits.
@@ -324,7 +313,7 @@ func (v verifiedEngine) EQZ(ctx context.Context, x []vm.Share) ([]vm.Share, erro
 	if err != nil {
 		return nil, err
 	}
-	return splitGroups(r, shareLens(x)), nil
+	return groupShares(r[0], r[1], shareLens(x)), nil
 }
 
 // B2A implements vm.Engine, verified: every bit to arithmetic, weighted.
@@ -363,7 +352,7 @@ func (v verifiedEngine) B2A(ctx context.Context, x []vm.Share) ([]vm.Share, erro
 		part := vm.Share{subVec(a[0], i*n, (i+1)*n), subVec(a[1], i*n, (i+1)*n)}
 		r = e.AAdd(r, e.AMulP(part, coef))
 	}
-	return splitGroups(r, lens), nil
+	return groupShares(r[0], r[1], lens), nil
 }
 
 // Trunc implements vm.Engine (ATRUNC), verified and exact: as Shr.
@@ -477,7 +466,7 @@ func (v verifiedEngine) Shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.
 	r = e.AAdd(r, e.AAdd(part(3), e.AMulP(part(4), two)))
 	r = e.ASub(r, e.AMulP(hi, scale))
 	// m = 0 is a copy (the formula gives it too, but the masks are moot)
-	return splitGroups(r, lens), nil
+	return groupShares(r[0], r[1], lens), nil
 }
 
 // IDiv implements vm.Engine (AIDIV), verified: floor(x / d) exactly for x
@@ -496,12 +485,13 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 	e := v.e
 	k, uk := e.k, uint(e.k)
 	lens := make([]int, len(x))
-	X := e.newA(0)
+	parts := make([]vm.Share, len(x))
 	var D []u128
 	for g, s := range x {
 		n := blen(s.Len(), d[g].Len())
 		lens[g] = n
 		part := e.newA(n)
+		parts[g] = part
 		for i := range n {
 			dv := e.mask(ringElem(d[g], i))
 			a0, a1 := ringElem(s[0], i), ringElem(s[1], i)
@@ -512,8 +502,9 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 			setRingElem(part[1], i, a1)
 			D = append(D, dv)
 		}
-		X = vm.Share{appendVec(X[0], part[0]), appendVec(X[1], part[1])}
 	}
+	x0, x1 := e.flatShares(parts)
+	X := vm.Share{x0, x1}
 	n := len(D)
 	quarter := u128{1, 0}.shl(uk - 2) // O = 2^(k−2)
 	small := u128{1, 0}.shl(uk - 4)
@@ -594,7 +585,8 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 	}
 	r := e.AAddP(q, base)
 	if len(cmp) > 0 {
-		lt, err := v.LTZ(ctx, []vm.Share{concatShares(cmp)})
+		c0, c1 := e.flatShares(cmp)
+		lt, err := v.LTZ(ctx, []vm.Share{{c0, c1}})
 		if err != nil {
 			return nil, err
 		}
@@ -609,25 +601,7 @@ func (v verifiedEngine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]v
 		}
 		r = e.AAdd(r, acc)
 	}
-	return splitGroups(r, lens), nil
-}
-
-// appendVec returns a followed by b.
-func appendVec(a, b vm.Vec) vm.Vec {
-	r := vm.Vec{Lo: append(append([]uint64(nil), a.Lo...), b.Lo...)}
-	if a.Hi != nil || b.Hi != nil {
-		r.Hi = append(append([]uint64(nil), a.Hi...), b.Hi...)
-	}
-	return r
-}
-
-// concatShares concatenates shares.
-func concatShares(ss []vm.Share) vm.Share {
-	r := vm.Share{{}, {}}
-	for _, s := range ss {
-		r[0], r[1] = appendVec(r[0], s[0]), appendVec(r[1], s[1])
-	}
-	return r
+	return groupShares(r[0], r[1], lens), nil
 }
 
 func boolWord(b bool) uint64 {

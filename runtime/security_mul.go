@@ -376,13 +376,7 @@ func (e *Engine) verifiedMul(ctx context.Context, x, y []vm.Share, boolean bool)
 			}
 		}
 	}
-	rs := make([]vm.Share, len(x))
-	off := 0
-	for g, l := range lens {
-		rs[g] = vm.Share{subVec(z[0], off, off+l), subVec(z[1], off, off+l)}
-		off += l
-	}
-	return rs, nil
+	return groupShares(z[0], z[1], lens), nil
 }
 
 // verifiedPartBytes bounds the products (in bytes of one component: 2^18
