@@ -132,6 +132,25 @@ func (e *Engine) splitRows(segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo 
 	return rows
 }
 
+// zOf returns a replicated bit vector z (one word per block) as an
+// injection's input (injIn.z) whose N and R components may be exchanged:
+// z_U ⊕ z_N (= c) at U, z_R (= d) at N, 0 at R. It owns z.
+func (e *Engine) zOf(segs [3]segment, z [2][]uint64) []uint64 {
+	w := make([]uint64, segs[2].b1)
+	for s := range 3 {
+		b0, b1 := segs[s].b0, segs[s].b1
+		switch e.role(s) {
+		case roleU:
+			vm.Xor64(w[b0:b1], z[0][b0:b1], z[1][b0:b1])
+		case roleN:
+			copy(w[b0:b1], z[1][b0:b1])
+		}
+	}
+	putBuf(z[0])
+	putBuf(z[1])
+	return w
+}
+
 // mixedWords returns a replicated bit vector z (one word per block) in
 // mixed form, each block for this party's role in its segment: c = z_U ⊕ z_N
 // at U, d = z_R at N and R. It owns z (returns its buffers to the pool).
@@ -163,11 +182,16 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	x0, x1 := e.flatShares(x)
 	segs := segmentsOf(x0.Len())
 	call := e.newCall()
-	sign, err := e.signBits(ctx, call, segs, x0, x1)
+	k := e.k
+	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
+	sign, err := e.carries(ctx, call, segs, rows, k, k-1, true)
 	if err != nil {
+		putBuf(rows)
 		return nil, err
 	}
-	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: x0.Len(), bits: sign})
+	e.xorLocal(segs, sign, func(b int) uint64 { return rows[b*k+k-1] })
+	putBuf(rows)
+	r0, r1, err := e.inject(ctx, call, segs, &injIn{n: x0.Len(), z: sign})
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +205,7 @@ func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0,
 	k := e.k
 	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
 	defer putBuf(rows)
-	sign, err := e.mixedCarries(ctx, call, segs, rows, k, k-1)
+	sign, err := e.carries(ctx, call, segs, rows, k, k-1, false)
 	if err != nil {
 		return nil, err
 	}
@@ -191,21 +215,43 @@ func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0,
 	return sign, nil
 }
 
-// mixedCarries returns the carries out of the low m bits of a + b in mixed
-// form (one word per block, mixedWords), rows holding the bits of a at U and
-// of b at N and R (L words per block): the window round and the carry tree,
-// 1 + log2(cmpWindows(m)) rounds.
-func (e *Engine) mixedCarries(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L, m int) ([]uint64, error) {
+// carries returns the carries out of the low m bits of a + b, rows holding
+// the bits of a at U and of b at N and R (L words per block): the window
+// round and the carry tree, 1 + log2(cmpWindows(m)) rounds, in mixed form
+// (one word per block, mixedWords); or, with z, for an injection
+// (injIn.z): the tree's last round left to it (the window round's result
+// as zOf when there is no tree).
+func (e *Engine) carries(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L, m int, z bool) ([]uint64, error) {
 	W := cmpWindows(m)
 	gp, err := e.winRound(ctx, call, segs, rows, L, gpFn(m, W))
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.carryTree2(ctx, call, segs[2].hi, W, gp)
+	if z && W == 1 {
+		return e.zOf(segs, gp), nil
+	}
+	c, err := e.carryTree2(ctx, call, segs[2].hi, W, gp, z)
 	if err != nil {
 		return nil, err
 	}
+	if z {
+		return c[0], nil
+	}
 	return e.mixedWords(segs, c), nil
+}
+
+// xorLocal adds to z, an injection's input, the local terms of the mixed
+// form: term(b) of block b where this party is U (of c) or N (of d; R does
+// not add it, so that z_N ⊕ z_R carries it once).
+func (e *Engine) xorLocal(segs [3]segment, z []uint64, term func(b int) uint64) {
+	for s := range 3 {
+		if e.role(s) == roleR {
+			continue
+		}
+		for b := segs[s].b0; b < segs[s].b1; b++ {
+			z[b] ^= term(b)
+		}
+	}
 }
 
 // EQZ implements vm.Engine (AEQZ): 1 where x == 0, else 0.
@@ -234,11 +280,17 @@ func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, err := e.andTree2(ctx, call, n, W, eq)
-	if err != nil {
-		return nil, err
+	var z []uint64
+	if W == 1 {
+		z = e.zOf(segs, eq)
+	} else {
+		zz, err := e.andTree2(ctx, call, n, W, eq, true)
+		if err != nil {
+			return nil, err
+		}
+		z = zz[0]
 	}
-	r0, r1, err := e.inject2(ctx, call, segs, &injIn{n: n, bits: e.mixedWords(segs, z)})
+	r0, r1, err := e.inject(ctx, call, segs, &injIn{n: n, z: z})
 	if err != nil {
 		return nil, err
 	}

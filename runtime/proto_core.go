@@ -373,8 +373,7 @@ func packedBlocks(o *outWords, nb, per, r int) []byte {
 func (e *Engine) andRound(ctx context.Context, call uint64, sub uint32, n, per int, z outWords) ([2][]uint64, error) {
 	nb := (n + 63) / 64
 	w := z.w[:nb*per]
-	e.next.stream(call, sub).xorWords(w, w)
-	e.prev.stream(call, sub).xorWords(w, w)
+	e.zeroShare(call, sub, w)
 	own := getBuf(nb * per)
 	copy(own, w)
 	e.beginRound()
@@ -391,13 +390,22 @@ func (e *Engine) andRound(ctx context.Context, call uint64, sub uint32, n, per i
 	return [2][]uint64{own, next}, nil
 }
 
+// zeroShare adds this party's part of the zero sharing of stream sub to w:
+// local AND terms become its XOR component (of three) of the gates.
+func (e *Engine) zeroShare(call uint64, sub uint32, w []uint64) {
+	e.next.stream(call, sub).xorWords(w, w)
+	e.prev.stream(call, sub).xorWords(w, w)
+}
+
 // crossAnd is the local part of a replicated AND.
 func crossAnd(x0, x1, y0, y1 uint64) uint64 { return x0&(y0^y1) ^ x1&y0 }
 
 // carryTree2 reduces the (G, P) outputs of gpFn over W windows (per block
 // G_0, G_1, P_1, ...) to the carry out: one word per block (replicated). It
-// owns gp (returns its buffers to the pool).
-func (e *Engine) carryTree2(ctx context.Context, call uint64, n, W int, gp [2][]uint64) ([2][]uint64, error) {
+// owns gp (returns its buffers to the pool). With last (and W > 1) the last
+// level's round is left to the caller: the result is in [0], this party's
+// XOR component (of three) of the carry (injIn.z).
+func (e *Engine) carryTree2(ctx context.Context, call uint64, n, W int, gp [2][]uint64, last bool) ([2][]uint64, error) {
 	nb := (n + 63) / 64
 	per := 2*W - 1
 	gi := func(j int) int { // index of G_j
@@ -422,6 +430,12 @@ func (e *Engine) carryTree2(ctx context.Context, call uint64, n, W int, gp [2][]
 				}
 			}
 		}
+		if last && W2 == 1 { // G = G_1 ⊕ P_1·G_0: this party's component of G_1 too
+			for b := range nb {
+				z.w[b] ^= gp[0][b*per+gi(1)]
+			}
+			return e.lastLevel(call, uint32(subTree+level), nb, z, gp), nil
+		}
 		zz, err := e.andRound(ctx, call, uint32(subTree+level), n, per2, z)
 		if err != nil {
 			return zz, err
@@ -441,9 +455,19 @@ func (e *Engine) carryTree2(ctx context.Context, call uint64, n, W int, gp [2][]
 	return gp, nil
 }
 
+// lastLevel returns the gates z of a tree's last level (one word per block)
+// as this party's XOR component (of three), in [0], and frees the level's
+// inputs.
+func (e *Engine) lastLevel(call uint64, sub uint32, nb int, z outWords, in [2][]uint64) [2][]uint64 {
+	e.zeroShare(call, sub, z.w[:nb])
+	putBuf(in[0])
+	putBuf(in[1])
+	return [2][]uint64{z.w[:nb]}
+}
+
 // andTree2 reduces W outputs per block to their AND: one word per block. It
-// owns v.
-func (e *Engine) andTree2(ctx context.Context, call uint64, n, W int, v [2][]uint64) ([2][]uint64, error) {
+// owns v. last is as for carryTree2.
+func (e *Engine) andTree2(ctx context.Context, call uint64, n, W int, v [2][]uint64, last bool) ([2][]uint64, error) {
 	nb := (n + 63) / 64
 	for level := 0; W > 1; level++ {
 		W2 := W / 2
@@ -454,6 +478,9 @@ func (e *Engine) andTree2(ctx context.Context, call uint64, n, W int, v [2][]uin
 			for i := range W2 {
 				o[i] = crossAnd(a0[2*i+1], a1[2*i+1], a0[2*i], a1[2*i])
 			}
+		}
+		if last && W2 == 1 {
+			return e.lastLevel(call, uint32(subTree+level), nb, z, v), nil
 		}
 		zz, err := e.andRound(ctx, call, uint32(subTree+level), n, W2, z)
 		if err != nil {

@@ -1,27 +1,38 @@
 package runtime
 
-// The injection round of LTZ, EQZ and exact truncation on segments (the
-// U role rotated, proto_slice.go): mixed bits c ⊕ d (c at U, d at N and R)
-// become arithmetic shares in one round (proto_mixed.go for the protocol).
+// The injection of LTZ, EQZ and exact truncation, on segments (the U role
+// rotated, proto_slice.go): bits b = c ⊕ d known in mixed form (c at U, d
+// at N and R) become arithmetic shares. For element i the result is
 //
-// For element i the result is
+//	y = v0·c + cst + [ v1·a_t + u0 ]                    (truncation)
 //
-//	v0·c + d' + [ v1·a_t + u0 + floor(B/2^m) - 2^(k-m)·b_t ]      (truncation)
+// with v0 = 1 - 2d and cst = d (so v0·c + d = c ⊕ d), or v0 = 2d - 1 and
+// cst = -d for a negated bit; for a truncation by m < k-1 also the
+// bracket and cst += floor(B/2^m) - 2^(k-m)·b_t: v1 = -2^(k-m)·(1 - b_t)
+// (so only a_t mod 2^m matters), a_t and b_t the top bits of A' = a +
+// 2^(k-2) and B = b, u0 = floor(A'/2^m) - 2^(k-2-m). U knows c, a_t and
+// u0; N and R know v0, v1 and cst.
 //
-// with v0 = 1 - 2d and d' = d (so v0·c + d' = c ⊕ d), or v0 = 2d - 1 and
-// d' = -d for a negated bit; the bracket only for truncation by m < k-1:
-// v1 = -2^(k-m)·(1 - b_t) (so only a_t mod 2^m matters), a_t and b_t the top
-// bits of A' = a + 2^(k-2) and B = b, u0 = floor(A'/2^m) - 2^(k-2-m).
+// The input is each party's XOR component (of three) of the bits: the
+// last AND level of a carry or equality tree computed without its round
+// (or the window round's result, zOf). U's component is c itself, so U's
+// message travels in the round that makes d:
 //
-// Streams of segment s (sub ids subInj + 8s + i): from the key of R and U
-// σ0 (i = 0), σ1 (1), ρ_U (2); from the key of U and N τ0, τ1, ρ_N and ρ'
-// (3, truncation only). Ring values of a segment are laid out interleaved:
-// each element's low word, then (k = 128) its high word, in streams and
-// messages alike. Messages: U → N e0 = c + σ0, e1 = a_t + σ1 mod 2^m
-// (packed); U → R e0' = c + τ0, D = u0 - ρ' (truncation), e1' = a_t + τ1;
-// N → R B_N = v0·τ0 + v1·τ1 + ρ_N; R → N B_R = v0·σ0 + v1·σ1 + ρ_U.
-// Shares: y_U = ρ_U + D, y_N = ρ_N + ρ', y_R = v0·e0 + v1·e1 - B_other -
-// ρ_own + the constant.
+//	round A  N → R z_N, R → N z_R          (d = z_N ⊕ z_R at both)
+//	         U → N e0 = c + σ0, D = u0 + σ2, e1 = a_t + σ1 mod 2^m
+//	round B  R → N S = v0·σ0 + v1·σ1 + σ2 + ρ_U
+//	         N → R T = v0·e0 + v1·e1 + D - ρ_N + cst
+//	shares   y_U = ρ_U, y_N = ρ_N, y_R = T - S = y - ρ_U - ρ_N
+//
+// σ0, σ1, σ2 and ρ_U from the key of R and U (streams subInj + 8s + 0, 1,
+// 2, 3 of segment s), ρ_N from the key of U and N (4). N sees e0, D, e1
+// masked by σ0, σ2, σ1 and S masked by ρ_U; R sees T masked by ρ_N; z_N
+// and z_R carry the zero sharing of the pair the receiver lacks; U
+// receives nothing. Ring values of a segment are laid out as all its low
+// words, then (k = 128) all its high words, in streams and messages.
+// Compared with a one-round injection in which U sends its masked values
+// to both N and R, this sends one ring element (and the packed a_t) fewer
+// per bit, in as many rounds.
 
 import (
 	"context"
@@ -32,8 +43,10 @@ import (
 
 // injIn is the input of an injection.
 type injIn struct {
-	n    int
-	bits []uint64 // the mixed bits, one word per block (c at U, d at N and R)
+	n int
+	// z is this party's XOR component (of three) of the bits, one word per
+	// block; the injection owns it (and overwrites it with the mixed bits).
+	z []uint64
 	// truncation (mOf != nil): the operand and the shift of every element;
 	// an element with m = k-1 injects -(c ⊕ d) (its bits hold the sign).
 	mOf    []uint8
@@ -116,28 +129,48 @@ type injRun struct {
 	call  uint64
 	segs  [3]segment
 	w1Tot [3]int
-	hasU0 bool
 	path  int  // 0 general, 1 bits, 2 uniform truncation
 	m     uint // the shift of path 2
 }
 
 func (r *injRun) sid(s, i int) uint32 { return uint32(subInj + 8*s + i) }
 
-func (r *injRun) e0Words(s int) int { return r.kw * r.segs[s].n() }
-func (r *injRun) uBytes(s int) int  { return 8*r.e0Words(s) + bytesFor(r.w1Tot[s]) }
+// dWords is the words of segment s's D (0 unless a truncation).
 func (r *injRun) dWords(s int) int {
-	if r.hasU0 {
-		return r.e0Words(s)
+	if r.in.trunc() {
+		return r.kw * r.segs[s].n()
 	}
 	return 0
 }
 
-// inject2 runs the injection round and returns this party's arithmetic
-// shares of the n results. Ring values are laid out interleaved (low word,
-// then high word for k = 128) in streams and messages.
-func (e *Engine) inject2(ctx context.Context, call uint64, segs [3]segment, in *injIn) (vm.Vec, vm.Vec, error) {
+// uBytes is the size of U's message in segment s.
+func (r *injRun) uBytes(s int) int {
+	return 8*(r.kw*r.segs[s].n()+r.dWords(s)) + bytesFor(r.w1Tot[s])
+}
+
+// ringView is the n ring values stored in w as n low words, then (kw = 2)
+// n high words.
+func ringView(w []uint64, n, kw int) vm.Vec {
+	v := vm.Vec{Lo: w[:n:n]}
+	if kw == 2 {
+		v.Hi = w[n : 2*n : 2*n]
+	}
+	return v
+}
+
+// drawRing fills v from st: its low words, then its high words.
+func drawRing(st *keyStream, v vm.Vec) {
+	st.words(v.Lo)
+	if v.Hi != nil {
+		st.words(v.Hi)
+	}
+}
+
+// inject runs the injection (rounds A and B above) and returns this
+// party's arithmetic shares of the n results.
+func (e *Engine) inject(ctx context.Context, call uint64, segs [3]segment, in *injIn) (vm.Vec, vm.Vec, error) {
 	k := e.k
-	r := &injRun{e: e, in: in, k: k, kw: k / 64, uk: uint(k), call: call, segs: segs, hasU0: in.trunc()}
+	r := &injRun{e: e, in: in, k: k, kw: k / 64, uk: uint(k), call: call, segs: segs}
 	r.path, r.m = in.fast(k)
 	if in.trunc() {
 		for s := range 3 {
@@ -146,150 +179,178 @@ func (e *Engine) inject2(ctx context.Context, call uint64, segs [3]segment, in *
 			}
 		}
 	}
+	prev, next := Prev(e.me), Next(e.me)
+	sN, sR := segs[prev], segs[next] // this party is N, R there
 	r0, r1 := vm.NewVec(k, in.n), vm.NewVec(k, in.n)
-	me := e.me
-	toN, toR := r.uPart(r0, r1)
+
+	// round A: N and R exchange their components, U's message rides along
 	e.beginRound()
-	if err := e.send(Next(me), toN); err != nil {
+	if err := e.send(next, zBlocks(in.z, sN)); err != nil {
 		return r0, r1, err
 	}
-	if err := e.send(Prev(me), toR); err != nil {
+	if err := e.send(prev, zBlocks(in.z, sR)); err != nil {
 		return r0, r1, err
 	}
-	if err := e.send(Next(me), r.side(Prev(me), e.prev, roleN)); err != nil {
+	if err := e.send(next, r.uPart(r0, r1)); err != nil {
 		return r0, r1, err
 	}
-	if err := e.send(Prev(me), r.side(Next(me), e.next, roleR)); err != nil {
-		return r0, r1, err
-	}
-	uN, uR, fromN, fromR, err := e.recvMixed(ctx, r.uBytes(Prev(me)), r.uBytes(Next(me))+8*r.dWords(Next(me)),
-		8*r.e0Words(Next(me)), 8*r.e0Words(Prev(me)))
+	zR, err := e.recv(ctx, next, blockBytes(sN.blocks(), 1, sN.tailLanes()))
 	if err != nil {
 		return r0, r1, err
 	}
-	r.finish(Prev(me), e.prev, roleN, uN, fromR, r0, r1)
-	r.finish(Next(me), e.next, roleR, uR, fromN, r0, r1)
-	releaseMsg(uN, uR, fromN, fromR)
+	zN, err := e.recv(ctx, prev, blockBytes(sR.blocks(), 1, sR.tailLanes()))
+	if err != nil {
+		return r0, r1, err
+	}
+	xorBlocks(in.z, zR, sN) // in.z now holds c (segment me) and d (the others)
+	xorBlocks(in.z, zN, sR)
+	releaseMsg(zR, zN)
+
+	// round B: R → N S, N → R T
+	e.beginRound()
+	if err := e.send(prev, r.rPart(r0, r1)); err != nil {
+		return r0, r1, err
+	}
+	msgU, err := e.recv(ctx, prev, r.uBytes(prev))
+	if err != nil {
+		return r0, r1, err
+	}
+	t := r.nPart(msgU, r0, r1)
+	releaseMsg(msgU)
+	if err := e.send(next, t); err != nil {
+		return r0, r1, err
+	}
+	sMsg, err := e.recv(ctx, next, 8*r.kw*sN.n())
+	if err != nil {
+		return r0, r1, err
+	}
+	tMsg, err := e.recv(ctx, prev, 8*r.kw*sR.n())
+	if err != nil {
+		return r0, r1, err
+	}
+	if n := sN.n(); n > 0 { // N: y_R = T - S
+		y := subVec(r1, sN.lo, sN.hi)
+		vm.SubVec(k, y, y, ringView(wordsIn(sMsg, r.kw*n), n, r.kw))
+	}
+	if n := sR.n(); n > 0 { // R: y_R = -S + T
+		y := subVec(r0, sR.lo, sR.hi)
+		vm.AddVec(k, y, y, ringView(wordsIn(tMsg, r.kw*n), n, r.kw))
+	}
+	releaseMsg(sMsg, tMsg)
 	return r0, r1, nil
 }
 
-// uPart computes U's messages for segment me (wire: to N e0 ‖ e1, to R
-// e0' ‖ D ‖ e1') and its shares y_U = ρ_U + D, y_N = ρ_N + ρ'.
-func (r *injRun) uPart(r0, r1 vm.Vec) (toN, toR []byte) {
+// zBlocks is the message of segment s's words of z.
+func zBlocks(z []uint64, s segment) []byte {
+	nb := s.blocks()
+	if nb == 0 {
+		return nil
+	}
+	o := newOutWords(nb)
+	copy(o.w, z[s.b0:s.b1])
+	return packedBlocks(&o, nb, 1, s.tailLanes())
+}
+
+// xorBlocks adds the received words of segment s to z.
+func xorBlocks(z []uint64, msg []byte, s segment) {
+	if nb := s.blocks(); nb > 0 {
+		w := z[s.b0:s.b1]
+		vm.Xor64(w, w, blockWords(msg, nb, 1, s.tailLanes()))
+	}
+}
+
+// uPart computes U's message of segment me, e0 ‖ D ‖ e1, and its shares
+// y_U = ρ_U, y_N = ρ_N.
+func (r *injRun) uPart(r0, r1 vm.Vec) []byte {
 	e := r.e
 	me := e.me
 	s := r.segs[me]
 	ns, kw := s.n(), r.kw
 	kRU, kUN := e.prev, e.next
-	e0w, dw, w1w := r.e0Words(me), r.dWords(me), wordsFor(r.w1Tot[me])
-	oN, oR := newOutWords(e0w+w1w), newOutWords(e0w+dw+w1w)
-	eN, eR, dd := oN.w[:e0w], oR.w[:e0w], oR.w[e0w:e0w+dw]
-	e1N, e1R := oN.w[e0w:e0w+w1w], oR.w[e0w+dw:e0w+dw+w1w]
-	kRU.stream(r.call, r.sid(me, 1)).words(e1N) // σ1
-	kUN.stream(r.call, r.sid(me, 1)).words(e1R) // τ1
-	sig, tau := kRU.stream(r.call, r.sid(me, 0)), kUN.stream(r.call, r.sid(me, 0))
-	rU, rN := kRU.stream(r.call, r.sid(me, 2)), kUN.stream(r.call, r.sid(me, 2))
-	var rP *keyStream
-	if r.hasU0 {
-		rP = kUN.stream(r.call, r.sid(me, 3))
+	ew, dw := kw*ns, r.dWords(me)
+	out := newOutWords(ew + dw + wordsFor(r.w1Tot[me]))
+	e0 := ringView(out.w[:ew], ns, kw)
+	e1 := out.w[ew+dw:]
+	kRU.stream(r.call, r.sid(me, 1)).words(e1) // σ1
+	drawRing(kRU.stream(r.call, r.sid(me, 3)), subVec(r0, s.lo, s.hi))
+	drawRing(kUN.stream(r.call, r.sid(me, 4)), subVec(r1, s.lo, s.hi))
+	sig0 := kRU.stream(r.call, r.sid(me, 0))
+	var D vm.Vec
+	var sig2 *keyStream
+	if dw > 0 {
+		D = ringView(out.w[ew:ew+dw], ns, kw)
+		sig2 = kRU.stream(r.call, r.sid(me, 2))
 	}
-	scratch := getBuf(3 * kw * injChunk)
-	defer putBuf(scratch)
 	off := uint(0)
 	for c0 := 0; c0 < ns; c0 += injChunk {
-		cn := min(injChunk, ns-c0)
-		w0, w1 := kw*c0, kw*(c0+cn)
-		sig.words(eN[w0:w1])
-		tau.words(eR[w0:w1])
-		ru, rn, rp := scratch[:kw*cn], scratch[kw*cn:2*kw*cn], scratch[2*kw*cn:3*kw*cn]
-		rU.words(ru)
-		rN.words(rn)
-		if r.hasU0 {
-			rP.words(dd[w0:w1])
-			copy(rp, dd[w0:w1])
+		c1 := min(c0+injChunk, ns)
+		ev := subVec(e0, c0, c1)
+		drawRing(sig0, ev)
+		var dv vm.Vec
+		if sig2 != nil {
+			dv = subVec(D, c0, c1)
+			drawRing(sig2, dv)
 		}
-		y0, y1 := subVec(r0, s.lo+c0, s.lo+c0+cn), subVec(r1, s.lo+c0, s.lo+c0+cn)
-		off = r.uChunk(s.lo+c0, cn, off, eN[w0:w1], eR[w0:w1], ru, rn, rp, dd[min(w0, len(dd)):min(w1, len(dd))], e1N, e1R, y0, y1)
+		off = r.uChunk(s.lo+c0, c1-c0, off, ev, dv, e1)
 	}
-	return oN.bytes(r.uBytes(me)), oR.bytes(r.uBytes(me) + 8*dw)
+	return out.bytes(r.uBytes(me))
 }
 
-// uChunk is U's loop over cn elements from global index i0: e0 += c; for a
-// truncation e1 += a_t, D = u0 - ρ' (D holds ρ' on entry); y0 = ρ_U + D,
-// y1 = ρ_N + ρ'. It returns the bit offset of the next wrap field.
-func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []uint64, y0, y1 vm.Vec) uint {
+// uChunk is U's loop over cn elements from global index i0: e0 += c, and
+// for a truncation e1 += a_t, D += u0. It returns the bit offset of the
+// next wrap field.
+func (r *injRun) uChunk(i0, cn int, off uint, e0, D vm.Vec, e1 []uint64) uint {
 	in := r.in
-	cw := in.bits
+	cw := in.z
 	switch {
 	case r.path != 0 && r.kw == 1:
 		m := r.m
-		var x0, x1 []uint64
-		if r.path == 2 {
-			x0, x1 = in.x0.Lo[i0:i0+cn], in.x1.Lo[i0:i0+cn]
-			if in.split {
-				x1 = zeroWords[:cn]
+		if r.path == 1 {
+			for j := range cn {
+				e0.Lo[j] += bitAtW(cw, i0+j)
 			}
+			return off
+		}
+		x0, x1 := in.x0.Lo[i0:i0+cn], in.x1.Lo[i0:i0+cn]
+		if in.split {
+			x1 = zeroWords[:cn]
 		}
 		sub := uint64(1) << (62 - m)
 		for j := range cn {
-			c := bitAtW(cw, i0+j)
-			eN[j] += c
-			eR[j] += c
-			if r.path != 2 {
-				y0.Lo[j], y1.Lo[j] = ru[j], rn[j]
-				continue
-			}
+			e0.Lo[j] += bitAtW(cw, i0+j)
 			a := x0[j] + x1[j] + 1<<62
 			o := off + uint(j)*m
-			setBits(e1N, o, m, getBits(e1N, o, m)+a>>63)
-			setBits(e1R, o, m, getBits(e1R, o, m)+a>>63)
-			p := rp[j]
-			d := a>>m - sub - p
-			D[j] = d
-			y0.Lo[j] = ru[j] + d
-			y1.Lo[j] = rn[j] + p
+			setBits(e1, o, m, getBits(e1, o, m)+a>>63)
+			D.Lo[j] += a>>m - sub
 		}
-		return off + uint(cn)*m*uint(r.path/2)
+		return off + uint(cn)*m
 	case r.path != 0:
 		m := r.m
-		var x0l, x0h, x1l, x1h []uint64
-		if r.path == 2 {
-			x0l, x0h = in.x0.Lo[i0:i0+cn], in.x0.Hi[i0:i0+cn]
-			x1l, x1h = in.x1.Lo[i0:i0+cn], in.x1.Hi[i0:i0+cn]
-			if in.split {
-				x1l, x1h = zeroWords[:cn], zeroWords[:cn]
+		var cy uint64
+		if r.path == 1 {
+			for j := range cn {
+				e0.Lo[j], cy = bits.Add64(e0.Lo[j], bitAtW(cw, i0+j), 0)
+				e0.Hi[j] += cy
 			}
+			return off
+		}
+		x0l, x0h := in.x0.Lo[i0:i0+cn], in.x0.Hi[i0:i0+cn]
+		x1l, x1h := in.x1.Lo[i0:i0+cn], in.x1.Hi[i0:i0+cn]
+		if in.split {
+			x1l, x1h = zeroWords[:cn], zeroWords[:cn]
 		}
 		sub := uint64(1) << (62 - m) // 2^(126-m) in the high word
-		var cy uint64
 		for j := range cn {
-			c := bitAtW(cw, i0+j)
-			eN[2*j], cy = bits.Add64(eN[2*j], c, 0)
-			eN[2*j+1] += cy
-			eR[2*j], cy = bits.Add64(eR[2*j], c, 0)
-			eR[2*j+1] += cy
-			if r.path != 2 {
-				y0.Lo[j], y0.Hi[j] = ru[2*j], ru[2*j+1]
-				y1.Lo[j], y1.Hi[j] = rn[2*j], rn[2*j+1]
-				continue
-			}
+			e0.Lo[j], cy = bits.Add64(e0.Lo[j], bitAtW(cw, i0+j), 0)
+			e0.Hi[j] += cy
 			al, c2 := bits.Add64(x0l[j], x1l[j], 0)
 			ah := x0h[j] + x1h[j] + c2 + 1<<62
-			at := ah >> 63
 			o := off + uint(j)*m
-			setBits(e1N, o, m, getBits(e1N, o, m)+at)
-			setBits(e1R, o, m, getBits(e1R, o, m)+at)
-			ul, uh := al>>m|ah<<(64-m), ah>>m-sub
-			pl, ph := rp[2*j], rp[2*j+1]
-			dl, b := bits.Sub64(ul, pl, 0)
-			dh := uh - ph - b
-			D[2*j], D[2*j+1] = dl, dh
-			y0.Lo[j], cy = bits.Add64(ru[2*j], dl, 0)
-			y0.Hi[j] = ru[2*j+1] + dh + cy
-			y1.Lo[j], cy = bits.Add64(rn[2*j], pl, 0)
-			y1.Hi[j] = rn[2*j+1] + ph + cy
+			setBits(e1, o, m, getBits(e1, o, m)+ah>>63)
+			D.Lo[j], cy = bits.Add64(D.Lo[j], al>>m|ah<<(64-m), 0)
+			D.Hi[j] += ah>>m - sub + cy
 		}
-		return off + uint(cn)*m*uint(r.path/2)
+		return off + uint(cn)*m
 	}
 	// general
 	uk := r.uk
@@ -297,71 +358,208 @@ func (r *injRun) uChunk(i0, cn int, off uint, eN, eR, ru, rn, rp, D, e1N, e1R []
 	one := u128{1, 0}
 	for j := range cn {
 		i := i0 + j
-		cc := u128{bitAtW(cw, i), 0}
-		setWordElem(eN, r.kw, j, r.e.mask(wordElem(eN, r.kw, j).add(cc)))
-		setWordElem(eR, r.kw, j, r.e.mask(wordElem(eR, r.kw, j).add(cc)))
-		y0v, y1v := wordElem(ru, r.kw, j), wordElem(rn, r.kw, j)
-		if r.hasU0 {
-			var u0 u128
-			if w := in.w1(i, r.k); w > 0 {
-				a := ringElem(in.x0, i)
-				if !in.split {
-					a = a.add(ringElem(in.x1, i))
-				}
-				a = r.e.mask(a.add(offset))
-				at := u128{a.bit(uk - 1), 0}
-				setField(e1N, off, w, getField(e1N, off, w).add(at))
-				setField(e1R, off, w, getField(e1R, off, w).add(at))
-				off += w
-				u0 = r.e.mask(a.lshr(w).sub(one.shl(uk - 2 - w)))
-			}
-			p := wordElem(rp, r.kw, j)
-			d := r.e.mask(u0.sub(p))
-			setWordElem(D, r.kw, j, d)
-			y0v, y1v = y0v.add(d), y1v.add(p)
+		setRingElem(e0, j, r.e.mask(ringElem(e0, j).add(u128{bitAtW(cw, i), 0})))
+		if !in.trunc() {
+			continue
 		}
-		setRingElem(y0, j, r.e.mask(y0v))
-		setRingElem(y1, j, r.e.mask(y1v))
+		var u0 u128
+		if w := in.w1(i, r.k); w > 0 {
+			a := ringElem(in.x0, i)
+			if !in.split {
+				a = a.add(ringElem(in.x1, i))
+			}
+			a = r.e.mask(a.add(offset))
+			setField(e1, off, w, getField(e1, off, w).add(u128{a.bit(uk - 1), 0}))
+			off += w
+			u0 = r.e.mask(a.lshr(w).sub(one.shl(uk - 2 - w)))
+		}
+		setRingElem(D, j, r.e.mask(ringElem(D, j).add(u0)))
 	}
 	return off
 }
 
-// side computes this party's correction for segment si, in which it plays
-// role (N: key = the key with U, k_UN; R: k_RU): B = v0·mask0 + v1·mask1 +
-// ρ_own.
-func (r *injRun) side(si int, key *pairPRG, role int) []byte {
+// rPart computes, in the segment where this party is R, its message S =
+// v0·σ0 + v1·σ1 + σ2 + ρ_U to N and its shares y_R = -S (T is added on
+// arrival) and y_U = ρ_U.
+func (r *injRun) rPart(r0, r1 vm.Vec) []byte {
+	si := Next(r.e.me)
 	s := r.segs[si]
 	ns, kw := s.n(), r.kw
+	key := r.e.next // the key of R and U
 	out := newOutWords(kw * ns)
-	var m1 []uint64
+	S := ringView(out.w, ns, kw)
+	var s1 []uint64
 	if w := wordsFor(r.w1Tot[si]); w > 0 {
-		m1 = getBuf(w)
-		defer putBuf(m1)
-		key.stream(r.call, r.sid(si, 1)).words(m1)
+		s1 = getBuf(w)
+		defer putBuf(s1)
+		key.stream(r.call, r.sid(si, 1)).words(s1)
 	}
-	mk, rs := key.stream(r.call, r.sid(si, 0)), key.stream(r.call, r.sid(si, 2))
-	x := r.in.x1 // b = x_R: component 1 at N, 0 at R
-	if role == roleR {
-		x = r.in.x0
+	rhoU := subVec(r1, s.lo, s.hi)
+	drawRing(key.stream(r.call, r.sid(si, 3)), rhoU)
+	sig0 := key.stream(r.call, r.sid(si, 0))
+	var sig2 *keyStream
+	var tmp vm.Vec
+	if r.in.trunc() {
+		sig2 = key.stream(r.call, r.sid(si, 2))
+		buf := getBuf(kw * injChunk)
+		defer putBuf(buf)
+		tmp = ringView(buf, injChunk, kw)
 	}
-	rho := getBuf(kw * injChunk)
-	defer putBuf(rho)
 	off := uint(0)
 	for c0 := 0; c0 < ns; c0 += injChunk {
-		cn := min(injChunk, ns-c0)
-		b := out.w[kw*c0 : kw*(c0+cn)]
-		mk.words(b)
-		rs.words(rho[:kw*cn])
-		off = r.sideChunk(s.lo+c0, cn, off, x, b, rho, m1)
+		c1 := min(c0+injChunk, ns)
+		sv := subVec(S, c0, c1)
+		drawRing(sig0, sv)
+		var t2 vm.Vec
+		if sig2 != nil {
+			t2 = subVec(tmp, 0, c1-c0)
+			drawRing(sig2, t2)
+		}
+		off = r.rChunk(s.lo+c0, c1-c0, off, r.in.x0, sv, t2, s1, subVec(rhoU, c0, c1), subVec(r0, s.lo+c0, s.lo+c1))
 	}
 	return out.bytes(8 * kw * ns)
+}
+
+// rChunk sets S = v0·S + v1·(σ1 field) + σ2 + ρ_U and y = -S for cn
+// elements from global index i0 (x: R's b).
+func (r *injRun) rChunk(i0, cn int, off uint, x, S, sig2 vm.Vec, s1 []uint64, rho, y vm.Vec) uint {
+	cw := r.in.z
+	switch {
+	case r.path != 0 && r.kw == 1:
+		m := r.m
+		for j := range cn {
+			d := bitAtW(cw, i0+j)
+			v := S.Lo[j] ^ -d + d
+			if r.path == 2 {
+				v -= getBits(s1, off+uint(j)*m, m) << (64 - m) & (x.Lo[i0+j]>>63 - 1)
+				v += sig2.Lo[j]
+			}
+			v += rho.Lo[j]
+			S.Lo[j], y.Lo[j] = v, -v
+		}
+		return off + uint(cn)*m*uint(r.path/2)
+	case r.path != 0:
+		m := r.m
+		for j := range cn {
+			d := bitAtW(cw, i0+j)
+			nd := -d
+			l, c := bits.Add64(S.Lo[j]^nd, d, 0)
+			h := S.Hi[j] ^ nd + c
+			if r.path == 2 {
+				h -= getBits(s1, off+uint(j)*m, m) << (64 - m) & (x.Hi[i0+j]>>63 - 1)
+				l, c = bits.Add64(l, sig2.Lo[j], 0)
+				h += sig2.Hi[j] + c
+			}
+			l, c = bits.Add64(l, rho.Lo[j], 0)
+			h += rho.Hi[j] + c
+			S.Lo[j], S.Hi[j] = l, h
+			var b uint64
+			y.Lo[j], b = bits.Sub64(0, l, 0)
+			y.Hi[j] = -h - b
+		}
+		return off + uint(cn)*m*uint(r.path/2)
+	}
+	for j := range cn {
+		var v u128
+		v, _, off = r.term(x, i0+j, ringElem(S, j), s1, off)
+		if r.in.trunc() {
+			v = v.add(ringElem(sig2, j))
+		}
+		v = r.e.mask(v.add(ringElem(rho, j)))
+		setRingElem(S, j, v)
+		setRingElem(y, j, r.e.mask(v.neg()))
+	}
+	return off
+}
+
+// nPart computes, in the segment where this party is N, from U's message
+// its shares y_N = ρ_N and y_R = T (S is subtracted on arrival) and its
+// message T = v0·e0 + v1·e1 + D - ρ_N + cst to R.
+func (r *injRun) nPart(msgU []byte, r0, r1 vm.Vec) []byte {
+	si := Prev(r.e.me)
+	s := r.segs[si]
+	ns, kw := s.n(), r.kw
+	ew, dw := kw*ns, r.dWords(si)
+	e0 := ringView(wordsIn(msgU, ew), ns, kw)
+	var D vm.Vec
+	if dw > 0 {
+		D = ringView(wordsIn(msgU[8*ew:], dw), ns, kw)
+	}
+	var e1 []uint64
+	if r.w1Tot[si] > 0 {
+		o := 8 * (ew + dw)
+		e1 = bytesToWords(msgU[o : o+bytesFor(r.w1Tot[si])])
+	}
+	rhoN := subVec(r0, s.lo, s.hi)
+	drawRing(r.e.prev.stream(r.call, r.sid(si, 4)), rhoN) // the key of U and N
+	out := newOutWords(ew)
+	r.nLoop(s.lo, ns, r.in.x1, e0, D, e1, rhoN, ringView(out.w, ns, kw), subVec(r1, s.lo, s.hi))
+	return out.bytes(8 * ew)
+}
+
+// nLoop sets T and y to v0·e0 + v1·e1 + D - ρ_N + cst for the n elements
+// from global index i0 (x: N's b).
+func (r *injRun) nLoop(i0, n int, x, e0, D vm.Vec, e1 []uint64, rho, T, y vm.Vec) {
+	cw := r.in.z
+	switch {
+	case r.path != 0 && r.kw == 1:
+		m := r.m
+		for j := range n {
+			d := bitAtW(cw, i0+j)
+			v := e0.Lo[j] ^ -d + d + d - rho.Lo[j]
+			if r.path == 2 {
+				bv := x.Lo[i0+j]
+				bt := bv >> 63
+				v -= getBits(e1, uint(j)*m, m) << (64 - m) & (bt - 1)
+				v += D.Lo[j] + bv>>m - bt<<(64-m)
+			}
+			T.Lo[j], y.Lo[j] = v, v
+		}
+		return
+	case r.path != 0:
+		m := r.m
+		for j := range n {
+			d := bitAtW(cw, i0+j)
+			nd := -d // all ones when d = 1: v0 = -1
+			l, c := bits.Add64(e0.Lo[j]^nd, d, 0)
+			h := e0.Hi[j] ^ nd + c
+			l, c = bits.Add64(l, d, 0) // cst = d
+			h += c
+			if r.path == 2 {
+				bl, bh := x.Lo[i0+j], x.Hi[i0+j]
+				bt := bh >> 63
+				h -= getBits(e1, uint(j)*m, m) << (64 - m) & (bt - 1)
+				l, c = bits.Add64(l, D.Lo[j], 0)
+				h += D.Hi[j] + c
+				l, c = bits.Add64(l, bl>>m|bh<<(64-m), 0) // + floor(B/2^m)
+				h += bh>>m - bt<<(64-m) + c
+			}
+			var b uint64
+			l, b = bits.Sub64(l, rho.Lo[j], 0)
+			h -= rho.Hi[j] + b
+			T.Lo[j], T.Hi[j] = l, h
+			y.Lo[j], y.Hi[j] = l, h
+		}
+		return
+	}
+	off := uint(0)
+	for j := range n {
+		var v, cst u128
+		v, cst, off = r.term(x, i0+j, ringElem(e0, j), e1, off)
+		if r.in.trunc() {
+			v = v.add(ringElem(D, j))
+		}
+		v = r.e.mask(v.add(cst).sub(ringElem(rho, j)))
+		setRingElem(T, j, v)
+		setRingElem(y, j, v)
+	}
 }
 
 // vconst returns, at N and R, element i's d, b_t, constant and whether
 // v0 = 2d - 1, for b its b part.
 func (r *injRun) vconst(i int, b u128) (d, bt uint64, cst u128, neg bool) {
 	in, uk := r.in, r.uk
-	d = bitAtW(in.bits, i)
+	d = bitAtW(in.z, i)
 	if !in.trunc() {
 		return d, 0, u128{d, 0}, false
 	}
@@ -375,49 +573,6 @@ func (r *injRun) vconst(i int, b u128) (d, bt uint64, cst u128, neg bool) {
 		cst = cst.sub(u128{1, 0}.shl(uk - w))
 	}
 	return d, bt, r.e.mask(cst), false
-}
-
-// sideChunk sets b = v0·b + v1·(mask1 field) + ρ for cn elements.
-func (r *injRun) sideChunk(i0, cn int, off uint, x vm.Vec, b, rho, m1 []uint64) uint {
-	cw := r.in.bits
-	switch {
-	case r.path != 0 && r.kw == 1:
-		m := r.m
-		for j := range cn {
-			d := bitAtW(cw, i0+j)
-			v := b[j] ^ -d + d
-			if r.path == 2 {
-				v -= getBits(m1, off+uint(j)*m, m) << (64 - m) & (x.Lo[i0+j]>>63 - 1)
-			}
-			b[j] = v + rho[j]
-		}
-		return off + uint(cn)*m*uint(r.path/2)
-	case r.path != 0:
-		m := r.m
-		b, rho = b[:2*cn], rho[:2*cn]
-		var xh []uint64
-		if r.path == 2 {
-			xh = x.Hi[i0 : i0+cn]
-		}
-		for j := range cn {
-			d := bitAtW(cw, i0+j)
-			nd := -d
-			vl, c := bits.Add64(b[2*j]^nd, d, 0)
-			vh := b[2*j+1] ^ nd + c
-			if r.path == 2 {
-				vh -= getBits(m1, off+uint(j)*m, m) << (64 - m) & (xh[j]>>63 - 1)
-			}
-			l, c := bits.Add64(vl, rho[2*j], 0)
-			b[2*j], b[2*j+1] = l, vh+rho[2*j+1]+c
-		}
-		return off + uint(cn)*m*uint(r.path/2)
-	}
-	for j := range cn {
-		var v u128
-		v, _, off = r.term(x, i0+j, wordElem(b, r.kw, j), m1, off)
-		setWordElem(b, r.kw, j, r.e.mask(v.add(wordElem(rho, r.kw, j))))
-	}
-	return off
 }
 
 // term returns, at N and R, element i's v0·e0 + v1·(its field of e1 at
@@ -445,121 +600,6 @@ func mulV1(x u128, w uint, bt uint64, uk uint) u128 {
 		return u128{}
 	}
 	return x.shl(uk - w).neg()
-}
-
-// finish computes, after the round, this party's shares of segment si:
-// y_R = v0·e0 + v1·e1 - B_other - ρ_own + cst, and y_N = ρ_N + ρ' (N) or
-// y_U = ρ_U + D (R), regenerating ρ_own (and ρ') from their streams.
-func (r *injRun) finish(si int, key *pairPRG, role int, msgU, other []byte, r0, r1 vm.Vec) {
-	s := r.segs[si]
-	ns, kw := s.n(), r.kw
-	e0w := r.e0Words(si)
-	e0 := wordsIn(msgU, e0w)
-	ow := wordsIn(other, e0w)
-	var D []uint64
-	e1Off := 8 * e0w
-	if r.hasU0 && role == roleR {
-		D = wordsIn(msgU[8*e0w:], e0w)
-		e1Off += 8 * e0w
-	}
-	var e1 []uint64
-	if r.w1Tot[si] > 0 {
-		e1 = bytesToWords(msgU[e1Off : e1Off+bytesFor(r.w1Tot[si])])
-	}
-	x := r.in.x1
-	yR, yO := r1, r0 // N: (y_N, y_R)
-	if role == roleR {
-		x = r.in.x0
-		yR, yO = r0, r1 // R: (y_R, y_U)
-	}
-	rs := key.stream(r.call, r.sid(si, 2))
-	var rP *keyStream
-	if r.hasU0 && role == roleN {
-		rP = key.stream(r.call, r.sid(si, 3))
-	}
-	scratch := getBuf(2 * kw * injChunk)
-	defer putBuf(scratch)
-	off := uint(0)
-	for c0 := 0; c0 < ns; c0 += injChunk {
-		cn := min(injChunk, ns-c0)
-		w0, w1 := kw*c0, kw*(c0+cn)
-		rho, adj := scratch[:kw*cn], scratch[kw*cn:2*kw*cn]
-		rs.words(rho)
-		switch {
-		case rP != nil:
-			rP.words(adj)
-		case D != nil:
-			copy(adj, D[w0:w1])
-		default:
-			clear(adj)
-		}
-		off = r.finishChunk(s.lo+c0, cn, off, x, e0[w0:w1], ow[w0:w1], rho, adj, e1,
-			subVec(yR, s.lo+c0, s.lo+c0+cn), subVec(yO, s.lo+c0, s.lo+c0+cn))
-	}
-}
-
-// finishChunk: yR = v0·e0 + v1·e1 - ow - ρ + cst, yO = ρ + adj.
-func (r *injRun) finishChunk(i0, cn int, off uint, x vm.Vec, e0, ow, rho, adj, e1 []uint64, yR, yO vm.Vec) uint {
-	cw := r.in.bits
-	switch {
-	case r.path != 0 && r.kw == 1:
-		m := r.m
-		for j := range cn {
-			d := bitAtW(cw, i0+j)
-			v := e0[j] ^ -d + d
-			cst := d
-			if r.path == 2 {
-				bv := x.Lo[i0+j]
-				bt := bv >> 63
-				v -= getBits(e1, off+uint(j)*m, m) << (64 - m) & (bt - 1)
-				cst += bv>>m - bt<<(64-m)
-			}
-			yR.Lo[j] = v - ow[j] - rho[j] + cst
-			yO.Lo[j] = rho[j] + adj[j]
-		}
-		return off + uint(cn)*m*uint(r.path/2)
-	case r.path != 0:
-		m := r.m
-		e0, ow, rho, adj = e0[:2*cn], ow[:2*cn], rho[:2*cn], adj[:2*cn]
-		yRl, yRh, yOl, yOh := yR.Lo[:cn], yR.Hi[:cn], yO.Lo[:cn], yO.Hi[:cn]
-		var xl, xh []uint64
-		if r.path == 2 {
-			xl, xh = x.Lo[i0:i0+cn], x.Hi[i0:i0+cn]
-		}
-		for j := range cn {
-			d := bitAtW(cw, i0+j)
-			nd := -d // all ones when d = 1: v0 = -1
-			var c uint64
-			vl, c := bits.Add64(e0[2*j]^nd, d, 0)
-			vh := e0[2*j+1] ^ nd + c
-			cl, ch := d, uint64(0)
-			if r.path == 2 {
-				bl, bh := xl[j], xh[j]
-				bt := bh >> 63
-				vh -= getBits(e1, off+uint(j)*m, m) << (64 - m) & (bt - 1)
-				cl, c = bits.Add64(bl>>m|bh<<(64-m), d, 0)
-				ch = bh>>m - bt<<(64-m) + c
-			}
-			rl, rh := rho[2*j], rho[2*j+1]
-			l, b := bits.Sub64(vl, ow[2*j], 0)
-			h := vh - ow[2*j+1] - b
-			l, b = bits.Sub64(l, rl, 0)
-			h = h - rh - b
-			yRl[j], c = bits.Add64(l, cl, 0)
-			yRh[j] = h + ch + c
-			yOl[j], c = bits.Add64(rl, adj[2*j], 0)
-			yOh[j] = rh + adj[2*j+1] + c
-		}
-		return off + uint(cn)*m*uint(r.path/2)
-	}
-	for j := range cn {
-		var v, cst u128
-		v, cst, off = r.term(x, i0+j, wordElem(e0, r.kw, j), e1, off)
-		rho := wordElem(rho, r.kw, j)
-		setRingElem(yR, j, r.e.mask(v.sub(wordElem(ow, r.kw, j)).sub(rho).add(cst)))
-		setRingElem(yO, j, r.e.mask(rho.add(wordElem(adj, r.kw, j))))
-	}
-	return off
 }
 
 // ---- fast paths ----

@@ -29,10 +29,12 @@ package runtime
 // functions (generate G, propagate P, in-window prefixes, equality) every
 // H_S is a single monomial of b. So U sends 2^w - 1 masked bits per window
 // to each of N and R, N and R one bit per output, and the first layer of a
-// comparison is done in one round without any AND gates. The injections
-// (proto_inject.go, proto_terms.go) use it over Z_2^k to convert bits known
-// in mixed form (c ⊕ d, c at U, d at N and R) into arithmetic shares:
-// c ⊕ d = d + c·(1 − 2d). U is not one fixed party: every protocol cuts its
+// comparison is done in one round without any AND gates. The general
+// injection (proto_terms.go) uses it over Z_2^k to convert bits known in
+// mixed form (c ⊕ d, c at U, d at N and R) into arithmetic shares:
+// c ⊕ d = d + c·(1 − 2d); the injection of comparisons and truncation
+// (proto_inject.go) is a variant in which U sends to N only, in the round
+// that makes d. U is not one fixed party: every protocol cuts its
 // elements into three segments with U = 0, 1, 2 (proto_slice.go).
 
 import (

@@ -22,7 +22,7 @@ func shrRoundsM(k, m int) int {
 	if m == k-1 {
 		return log2i(k)
 	}
-	return 2 + log2i(cmpWindows(m))
+	return max(3, 2+log2i(cmpWindows(m))) // one window: the injection after the window round
 }
 
 // engineRounds is what each interactive opcode costs in this engine (for
@@ -200,6 +200,33 @@ func TestLTZ(t *testing.T) {
 		three:  (*Engine).LTZ,
 		plain:  (*vm.PlainEngine).LTZ,
 		rounds: func(k int) int { return engineRounds(vm.ALTZ, k) }})
+}
+
+// TestCompareLong runs LTZ and EQZ on vectors long enough for three
+// segments of several injection keystream chunks each, with zeros.
+func TestCompareLong(t *testing.T) {
+	ctx := context.Background()
+	for _, k := range []int{64, 128} {
+		es := testEngines(t, k, defaultF(k), [3]InputSource{})
+		pe := vm.NewPlainEngine(k, defaultF(k), nil)
+		x := testVec(k, 3*64*41+17, true, testRNG(uint64(k)+31))
+		for i := 0; i < x.Len(); i += 7 {
+			setRingElem(x, i, u128{})
+		}
+		xsh := dealA(t, k, []vm.Vec{x}, 5)
+		for _, op := range []struct {
+			name  string
+			three func(*Engine, context.Context, []vm.Share) ([]vm.Share, error)
+			plain func(*vm.PlainEngine, context.Context, []vm.Share) ([]vm.Share, error)
+		}{{"LTZ", (*Engine).LTZ, (*vm.PlainEngine).LTZ}, {"EQZ", (*Engine).EQZ, (*vm.PlainEngine).EQZ}} {
+			got := on3(t, es, func(ctx context.Context, e *Engine) ([]vm.Share, error) {
+				return op.three(e, ctx, xsh[e.me])
+			})
+			want, err := op.plain(pe, ctx, plainShares([]vm.Vec{x}))
+			require.NoError(t, err)
+			requireSameVec(t, k, want[0][0], reconA(t, k, got, 0), fmt.Sprintf("%s k=%d", op.name, k), x)
+		}
+	}
 }
 
 func TestEQZ(t *testing.T) {

@@ -151,7 +151,7 @@ func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []u
 		rows = e.buildRows(segs, n, L, L, val)
 	}
 	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
-	cw, err := e.mixedCarries(ctx, call, segs, rows, L, L)
+	cw, err := e.carries(ctx, call, segs, rows, L, L, true)
 	putBuf(rows)
 	if err != nil {
 		return vm.Vec{}, vm.Vec{}, err
@@ -159,6 +159,9 @@ func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []u
 	if M == int(uk-1) {
 		for s := range 3 {
 			role := e.role(s)
+			if role == roleR { // the top bits once, by U and N (xorLocal)
+				continue
+			}
 			for i := segs[s].lo; i < segs[s].hi; i++ {
 				if uint(mOf[i]) == uk-1 {
 					cw[i/64] ^= sv(role, i).bit(uk-1) << (i % 64)
@@ -166,7 +169,7 @@ func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []u
 			}
 		}
 	}
-	return e.inject2(ctx, call, segs, &injIn{n: n, bits: cw, mOf: mOf, x0: x0, x1: x1, split: split})
+	return e.inject(ctx, call, segs, &injIn{n: n, z: cw, mOf: mOf, x0: x0, x1: x1, split: split})
 }
 
 // splitRowsOf is splitRows for an operand given split (x holds a where

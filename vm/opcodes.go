@@ -253,12 +253,14 @@ func a2bRounds(k, m int) int {
 	return 5
 }
 
-// shrRounds: exact truncation by m bits compares m low bits: 2 + ⌈log2 ⌈m/4⌉⌉.
+// shrRounds: exact truncation by m bits compares m low bits: 2 + ⌈log2 ⌈m/4⌉⌉,
+// at least 3 (the injection takes the round after the one that makes its
+// bits; with one window, after the window round).
 func shrRounds(_, m int) int {
 	if m <= 0 {
 		return 0
 	}
-	return 2 + log2((m+3)/4)
+	return max(3, 2+log2((m+3)/4))
 }
 
 var (
