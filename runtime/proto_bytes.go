@@ -132,8 +132,10 @@ type outWords struct {
 // the pool): the caller writes every word.
 func newOutWords(nw int) outWords {
 	o := outWords{w: getBuf(nw)}
-	if v := byteView(o.w); v != nil {
-		o.b, o.own = v, true
+	// the view spans the buffer's capacity, so that releaseMsg can return
+	// it to the pool once it is sent
+	if v := byteView(o.w[:cap(o.w)]); v != nil {
+		o.b, o.own = v[:8*nw], true
 	}
 	return o
 }
