@@ -38,12 +38,26 @@ func (e *Engine) splitVal(role int, x0, x1 vm.Vec, i int) u128 {
 	return ringElem(x0, i)
 }
 
+// newRows returns a buffer for the rows of segs, stride words per block.
+func newRows(segs [3]segment, stride int) []uint64 { return getBuf(segs[2].b1 * stride) }
+
+// only returns segs with every segment but s emptied, for the row builders
+// to fill segment s alone.
+func only(segs [3]segment, s int) [3]segment {
+	var o [3]segment
+	for i := range 3 {
+		o[i] = segs[i]
+		if i != s {
+			o[i].b1, o[i].hi = o[i].b0, o[i].lo
+		}
+	}
+	return o
+}
+
 // buildRows transposes, block by block, the values val(role, i) of this
-// party (role: its role in the element's segment) into rows: stride words
-// per block, rows [0, L) the low L bits (L <= 128).
-func (e *Engine) buildRows(segs [3]segment, n, stride, L int, val func(role, i int) u128) []uint64 {
-	nb := segs[2].b1
-	rows := getBuf(nb * stride)
+// party (role: its role in the element's segment) into rows (newRows):
+// stride words per block, rows [0, L) the low L bits (L <= 128).
+func (e *Engine) buildRows(rows []uint64, segs [3]segment, n, stride, L int, val func(role, i int) u128) []uint64 {
 	var lo, hi [64]uint64
 	for s := range 3 {
 		role := e.role(s)
@@ -77,10 +91,8 @@ func putRows(r []uint64, lo, hi *[64]uint64, L, cnt int) {
 // splitRows is buildRows for the split values themselves (a at U, b at N
 // and R) on all k bits, or with an offset added at U and only the low L <=
 // 64 bits, shifted up by sh (truncation by one m: L - m = sh).
-func (e *Engine) splitRows(segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo uint64, m, sh uint) []uint64 {
+func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo uint64, m, sh uint) []uint64 {
 	n := x0.Len()
-	nb := segs[2].b1
-	rows := getBuf(nb * stride)
 	var lo, hi [64]uint64
 	mask := ^uint64(0)
 	if m < 64 {
@@ -183,8 +195,8 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	segs := segmentsOf(x0.Len())
 	call := e.newCall()
 	k := e.k
-	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
-	sign, err := e.carries(ctx, call, segs, rows, k, k-1, true)
+	rows := e.splitRows(newRows(segs, k), segs, x0, x1, k, k, 0, 64, 0)
+	sign, err := e.carries(ctx, call, segs, rows, k, k-1, true, nil)
 	if err != nil {
 		putBuf(rows)
 		return nil, err
@@ -203,9 +215,9 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 // on the low k-1 bits and the carry tree, log2(k) - 1 rounds.
 func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec) ([]uint64, error) {
 	k := e.k
-	rows := e.splitRows(segs, x0, x1, k, k, 0, 64, 0)
+	rows := e.splitRows(newRows(segs, k), segs, x0, x1, k, k, 0, 64, 0)
 	defer putBuf(rows)
-	sign, err := e.carries(ctx, call, segs, rows, k, k-1, false)
+	sign, err := e.carries(ctx, call, segs, rows, k, k-1, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -220,10 +232,17 @@ func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0,
 // round and the carry tree, 1 + log2(cmpWindows(m)) rounds, in mixed form
 // (one word per block, mixedWords); or, with z, for an injection
 // (injIn.z): the tree's last round left to it (the window round's result
-// as zOf when there is no tree).
-func (e *Engine) carries(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L, m int, z bool) ([]uint64, error) {
+// as zOf when there is no tree). early, if not nil, is the window
+// evaluation whose U part was sent in an earlier round.
+func (e *Engine) carries(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L, m int, z bool, early *winRun) ([]uint64, error) {
 	W := cmpWindows(m)
-	gp, err := e.winRound(ctx, call, segs, rows, L, gpFn(m, W))
+	var gp [2][]uint64
+	var err error
+	if early != nil {
+		gp, err = early.finishEarly(ctx)
+	} else {
+		gp, err = e.winRound(ctx, call, segs, rows, L, gpFn(m, W))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +285,7 @@ func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	segs := segmentsOf(n)
 	call := e.newCall()
 	// x = 0 iff a = -b: every bit of a differs from the complement of -b.
-	rows := e.buildRows(segs, n, k, k, func(role, i int) u128 {
+	rows := e.buildRows(newRows(segs, k), segs, n, k, k, func(role, i int) u128 {
 		v := e.splitVal(role, x0, x1, i)
 		if role != roleU {
 			v = v.neg()

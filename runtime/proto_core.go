@@ -235,106 +235,209 @@ const winBatch = 16
 // is U, b elsewhere), L words per block (L >= f.L). It returns this party's
 // replicated shares of the outputs, len(f.outs) words per block.
 func (e *Engine) winRound(ctx context.Context, call uint64, segs [3]segment, rows []uint64, L int, f *winFn) ([2][]uint64, error) {
-	M, nOut := f.M, len(f.outs)
-	nb := segs[2].b1
-	var res [2][]uint64
-	res[0], res[1] = getBuf(nb*nOut), getBuf(nb*nOut)
+	w := e.newWin(call, segs, rows, L, f)
 	me := e.me
-	sid := func(s, i int) uint32 { return uint32(subWin + 8*s + i) }
 	e.beginRound()
-
-	// U in segment me: masked monomials to both others.
-	sU := segs[me]
-	nbU := sU.blocks()
-	toN, toR := newOutWords(nbU*M), newOutWords(nbU*M)
-	{
-		kRU, kUN := e.prev, e.next
-		sigma, tau := kRU.stream(call, sid(me, 0)), kUN.stream(call, sid(me, 0))
-		mono := getBuf(winBatch * M)
-		defer putBuf(mono)
-		for b := 0; b < nbU; b += winBatch {
-			bn := min(winBatch, nbU-b)
-			for i := range bn {
-				r := rows[(sU.b0+b+i)*L:]
-				m := mono[i*M:]
-				for j, w := range f.w {
-					monoWords(m[f.mono[j]:], r[f.off[j]:], w)
-				}
-			}
-			sigma.xorWords(toN.w[b*M:(b+bn)*M], mono[:bn*M])
-			tau.xorWords(toR.w[b*M:(b+bn)*M], mono[:bn*M])
-		}
-		kRU.stream(call, sid(me, 1)).words(res[0][sU.b0*nOut : sU.b1*nOut]) // y_U = ρ_U
-		kUN.stream(call, sid(me, 1)).words(res[1][sU.b0*nOut : sU.b1*nOut]) // y_N = ρ_N
+	if err := w.sendU(true); err != nil {
+		return w.res, err
 	}
-	uBytes := func(s segment) int { return blockBytes(s.blocks(), M, s.tailLanes()) }
-	oBytes := func(s segment) int { return blockBytes(s.blocks(), nOut, s.tailLanes()) }
-	if err := e.send(Next(me), packedBlocks(&toN, nbU, M, sU.tailLanes())); err != nil {
-		return res, err
-	}
-	if err := e.send(Prev(me), packedBlocks(&toR, nbU, M, sU.tailLanes())); err != nil {
-		return res, err
-	}
-
 	// N in segment me-1 (U = prev, R = next) and R in segment me+1 (U =
 	// next, N = prev): the correction B = Σ mask·B_T + ρ to the other.
 	sN, sR := segs[Prev(me)], segs[Next(me)]
-	corr := func(s segment, key *pairPRG, rhoComp int) outWords {
-		nbS := s.blocks()
-		out := newOutWords(nbS * nOut)
-		mask := getBuf(winBatch * M)
-		defer putBuf(mask)
-		mk := key.stream(call, sid(segIndex(s, segs), 0))
-		rho := res[rhoComp][s.b0*nOut : s.b1*nOut]
-		key.stream(call, sid(segIndex(s, segs), 1)).words(rho)
-		for b := 0; b < nbS; b += winBatch {
-			bn := min(winBatch, nbS-b)
-			mk.words(mask[:bn*M])
-			for i := range bn {
-				f.evalBlock(out.w[(b+i)*nOut:(b+i+1)*nOut], mask[i*M:], rows[(s.b0+b+i)*L:], false)
-			}
-			o := out.w[b*nOut : (b+bn)*nOut]
-			vm.Xor64(o, o, rho[b*nOut:(b+bn)*nOut])
-		}
-		return out
+	bN := w.corr(sN, e.prev, 0) // key with U = prev: k_UN; y_N = ρ_N is N's component 0
+	if err := e.send(Next(me), packedBlocks(&bN, sN.blocks(), w.nOut, sN.tailLanes())); err != nil {
+		return w.res, err
 	}
-	bN := corr(sN, e.prev, 0) // key with U = prev: k_UN; y_N = ρ_N is N's component 0
-	if err := e.send(Next(me), packedBlocks(&bN, sN.blocks(), nOut, sN.tailLanes())); err != nil {
-		return res, err
+	bR := w.corr(sR, e.next, 1) // key with U = next: k_RU; y_U = ρ_U is R's component 1
+	if err := e.send(Prev(me), packedBlocks(&bR, sR.blocks(), w.nOut, sR.tailLanes())); err != nil {
+		return w.res, err
 	}
-	bR := corr(sR, e.next, 1) // key with U = next: k_RU; y_U = ρ_U is R's component 1
-	if err := e.send(Prev(me), packedBlocks(&bR, sR.blocks(), nOut, sR.tailLanes())); err != nil {
-		return res, err
-	}
-
 	// Receive: from prev the masked monomials of segment me-1, then B_N of
 	// segment me+1; from next the masked monomials of segment me+1, then
 	// B_R of segment me-1.
-	eN, eR, fromN, fromR, err := e.recvMixed(ctx, uBytes(sN), uBytes(sR), oBytes(sR), oBytes(sN))
+	eN, eR, fromN, fromR, err := e.recvMixed(ctx, w.uBytes(sN), w.uBytes(sR), w.oBytes(sR), w.oBytes(sN))
 	if err != nil {
-		return res, err
+		return w.res, err
 	}
-	// y_R = Σ e·B + B_T0 ⊕ B_other ⊕ ρ_own
-	final := func(s segment, ev, other []byte, rhoComp, outComp int) {
-		nbS := s.blocks()
-		evw := blockWords(ev, nbS, M, s.tailLanes())
-		ow := blockWords(other, nbS, nOut, s.tailLanes())
-		rho := res[rhoComp][s.b0*nOut : s.b1*nOut]
-		y := res[outComp][s.b0*nOut : s.b1*nOut]
-		for b := 0; b < nbS; b += winBatch {
-			b1 := min(b+winBatch, nbS)
-			for i := b; i < b1; i++ {
-				f.evalBlock(y[i*nOut:(i+1)*nOut], evw[i*M:], rows[(s.b0+i)*L:], true)
+	w.final(sN, eN, fromR, 0, 1) // N: (y_N, y_R)
+	w.final(sR, eR, fromN, 1, 0) // R: (y_R, y_U)
+	releaseMsg(eN, eR, fromN, fromR)
+	return w.res, nil
+}
+
+// winRun is one evaluation of a window function (winRound, or sendU and
+// finishEarly).
+type winRun struct {
+	e       *Engine
+	call    uint64
+	segs    [3]segment
+	rows    []uint64
+	L       int
+	f       *winFn
+	M, nOut int
+	res     [2][]uint64
+}
+
+func (e *Engine) newWin(call uint64, segs [3]segment, rows []uint64, L int, f *winFn) *winRun {
+	w := &winRun{e: e, call: call, segs: segs, rows: rows, L: L, f: f, M: f.M, nOut: len(f.outs)}
+	nb := segs[2].b1
+	w.res[0], w.res[1] = getBuf(nb*w.nOut), getBuf(nb*w.nOut)
+	return w
+}
+
+func (w *winRun) sid(s, i int) uint32 { return uint32(subWin + 8*s + i) }
+
+func (w *winRun) uBytes(s segment) int { return blockBytes(s.blocks(), w.M, s.tailLanes()) }
+func (w *winRun) oBytes(s segment) int { return blockBytes(s.blocks(), w.nOut, s.tailLanes()) }
+
+// sendU sends U's part of segment me, its monomials masked with σ (the key
+// of R and U) to N and, if toR, masked with τ (the key of U and N) to R,
+// and draws its shares y_U = ρ_U, y_N = ρ_N. It needs only the rows of
+// segment me.
+func (w *winRun) sendU(toR bool) error {
+	e, f, M, nOut := w.e, w.f, w.M, w.nOut
+	me := e.me
+	sU := w.segs[me]
+	nbU := sU.blocks()
+	kRU, kUN := e.prev, e.next
+	toN := newOutWords(nbU * M)
+	var toRw outWords
+	var tau *keyStream
+	if toR {
+		toRw = newOutWords(nbU * M)
+		tau = kUN.stream(w.call, w.sid(me, 0))
+	}
+	sigma := kRU.stream(w.call, w.sid(me, 0))
+	mono := getBuf(winBatch * M)
+	for b := 0; b < nbU; b += winBatch {
+		bn := min(winBatch, nbU-b)
+		for i := range bn {
+			r := w.rows[(sU.b0+b+i)*w.L:]
+			m := mono[i*M:]
+			for j, width := range f.w {
+				monoWords(m[f.mono[j]:], r[f.off[j]:], width)
 			}
-			o := y[b*nOut : b1*nOut]
-			vm.Xor64(o, o, rho[b*nOut:b1*nOut])
+		}
+		sigma.xorWords(toN.w[b*M:(b+bn)*M], mono[:bn*M])
+		if toR {
+			tau.xorWords(toRw.w[b*M:(b+bn)*M], mono[:bn*M])
+		}
+	}
+	putBuf(mono)
+	kRU.stream(w.call, w.sid(me, 1)).words(w.res[0][sU.b0*nOut : sU.b1*nOut]) // y_U = ρ_U
+	kUN.stream(w.call, w.sid(me, 1)).words(w.res[1][sU.b0*nOut : sU.b1*nOut]) // y_N = ρ_N
+	if err := e.send(Next(me), packedBlocks(&toN, nbU, M, sU.tailLanes())); err != nil {
+		return err
+	}
+	if toR {
+		return e.send(Prev(me), packedBlocks(&toRw, nbU, M, sU.tailLanes()))
+	}
+	return nil
+}
+
+// corr returns the correction Σ mask·B_T ⊕ ρ of segment s, in which this
+// party is N (key k_UN, ρ_N its component 0) or R (key k_RU, ρ_U its
+// component 1), drawing ρ into res[rhoComp].
+func (w *winRun) corr(s segment, key *pairPRG, rhoComp int) outWords {
+	f, M, nOut := w.f, w.M, w.nOut
+	nbS := s.blocks()
+	out := newOutWords(nbS * nOut)
+	mask := getBuf(winBatch * M)
+	defer putBuf(mask)
+	si := segIndex(s, w.segs)
+	mk := key.stream(w.call, w.sid(si, 0))
+	rho := w.res[rhoComp][s.b0*nOut : s.b1*nOut]
+	key.stream(w.call, w.sid(si, 1)).words(rho)
+	for b := 0; b < nbS; b += winBatch {
+		bn := min(winBatch, nbS-b)
+		mk.words(mask[:bn*M])
+		for i := range bn {
+			f.evalBlock(out.w[(b+i)*nOut:(b+i+1)*nOut], mask[i*M:], w.rows[(s.b0+b+i)*w.L:], false)
+		}
+		o := out.w[b*nOut : (b+bn)*nOut]
+		vm.Xor64(o, o, rho[b*nOut:(b+bn)*nOut])
+	}
+	return out
+}
+
+// final sets res[outComp] on segment s to Σ e·B + B_T0 ⊕ ρ (res[rhoComp])
+// ⊕ other (if not nil): y_R.
+func (w *winRun) final(s segment, ev, other []byte, rhoComp, outComp int) {
+	f, M, nOut := w.f, w.M, w.nOut
+	nbS := s.blocks()
+	evw := blockWords(ev, nbS, M, s.tailLanes())
+	var ow []uint64
+	if other != nil {
+		ow = blockWords(other, nbS, nOut, s.tailLanes())
+	}
+	rho := w.res[rhoComp][s.b0*nOut : s.b1*nOut]
+	y := w.res[outComp][s.b0*nOut : s.b1*nOut]
+	for b := 0; b < nbS; b += winBatch {
+		b1 := min(b+winBatch, nbS)
+		for i := b; i < b1; i++ {
+			f.evalBlock(y[i*nOut:(i+1)*nOut], evw[i*M:], w.rows[(s.b0+i)*w.L:], true)
+		}
+		o := y[b*nOut : b1*nOut]
+		vm.Xor64(o, o, rho[b*nOut:b1*nOut])
+		if ow != nil {
 			vm.Xor64(o, o, ow[b*nOut:b1*nOut])
 		}
 	}
-	final(sN, eN, fromR, 0, 1) // N: (y_N, y_R)
-	final(sR, eR, fromN, 1, 0) // R: (y_R, y_U)
-	releaseMsg(eN, eR, fromN, fromR)
-	return res, nil
+}
+
+// finishEarly completes a window evaluation whose U part travelled in an
+// earlier round (sendU(false) once U's rows are known, e.g. in the round of
+// a fused multiplication), to N only; its round then completes it:
+//
+//	R → N S = Σ σ·B_T ⊕ ρ_U         (B_R of the one-round version)
+//	N → R T = Σ e·B ⊕ B_T0 ⊕ ρ_N     (e = the monomials masked with σ)
+//	y_U = ρ_U, y_N = ρ_N, y_R = T ⊕ S
+//
+// N sees e masked by σ and S by ρ_U, R sees T masked by ρ_N: as many
+// rounds as winRound after the earlier one, and U's monomials sent once
+// instead of twice.
+func (w *winRun) finishEarly(ctx context.Context) ([2][]uint64, error) {
+	e, nOut := w.e, w.nOut
+	me := e.me
+	sN, sR := w.segs[Prev(me)], w.segs[Next(me)]
+	e.beginRound()
+	sMsg := w.corr(sR, e.next, 1)
+	copy(w.res[0][sR.b0*nOut:sR.b1*nOut], sMsg.w[:sR.blocks()*nOut]) // y_R = S ⊕ T
+	if err := e.send(Prev(me), packedBlocks(&sMsg, sR.blocks(), nOut, sR.tailLanes())); err != nil {
+		return w.res, err
+	}
+	eN, err := e.recv(ctx, Prev(me), w.uBytes(sN))
+	if err != nil {
+		return w.res, err
+	}
+	e.prev.stream(w.call, w.sid(Prev(me), 1)).words(w.res[0][sN.b0*nOut : sN.b1*nOut]) // y_N = ρ_N
+	w.final(sN, eN, nil, 0, 1)                                                         // T
+	releaseMsg(eN)
+	t := newOutWords(sN.blocks() * nOut)
+	copy(t.w, w.res[1][sN.b0*nOut:sN.b1*nOut])
+	if err := e.send(Next(me), packedBlocks(&t, sN.blocks(), nOut, sN.tailLanes())); err != nil {
+		return w.res, err
+	}
+	fromR, err := e.recv(ctx, Next(me), w.oBytes(sN))
+	if err != nil {
+		return w.res, err
+	}
+	fromN, err := e.recv(ctx, Prev(me), w.oBytes(sR))
+	if err != nil {
+		return w.res, err
+	}
+	xorBlocksPer(w.res[1][sN.b0*nOut:sN.b1*nOut], fromR, sN, nOut) // N: y_R = T ⊕ S
+	xorBlocksPer(w.res[0][sR.b0*nOut:sR.b1*nOut], fromN, sR, nOut) // R: y_R = S ⊕ T
+	releaseMsg(fromR, fromN)
+	return w.res, nil
+}
+
+// xorBlocksPer adds to w the received block vector msg of segment s (per
+// words per block).
+func xorBlocksPer(w []uint64, msg []byte, s segment, per int) {
+	if nb := s.blocks(); nb > 0 {
+		vm.Xor64(w, w, blockWords(msg, nb, per, s.tailLanes()))
+	}
 }
 
 // segIndex returns which of segs s is.

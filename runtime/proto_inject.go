@@ -202,8 +202,9 @@ func (e *Engine) inject(ctx context.Context, call uint64, segs [3]segment, in *i
 	if err != nil {
 		return r0, r1, err
 	}
-	xorBlocks(in.z, zR, sN) // in.z now holds c (segment me) and d (the others)
-	xorBlocks(in.z, zN, sR)
+	// in.z now holds c (segment me) and d (the others)
+	xorBlocksPer(in.z[sN.b0:sN.b1], zR, sN, 1)
+	xorBlocksPer(in.z[sR.b0:sR.b1], zN, sR, 1)
 	releaseMsg(zR, zN)
 
 	// round B: R → N S, N → R T
@@ -249,14 +250,6 @@ func zBlocks(z []uint64, s segment) []byte {
 	o := newOutWords(nb)
 	copy(o.w, z[s.b0:s.b1])
 	return packedBlocks(&o, nb, 1, s.tailLanes())
-}
-
-// xorBlocks adds the received words of segment s to z.
-func xorBlocks(z []uint64, msg []byte, s segment) {
-	if nb := s.blocks(); nb > 0 {
-		w := z[s.b0:s.b1]
-		vm.Xor64(w, w, blockWords(msg, nb, 1, s.tailLanes()))
-	}
 }
 
 // uPart computes U's message of segment me, e0 ‖ D ‖ e1, and its shares

@@ -487,11 +487,25 @@ func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm
 		}
 		return e.Trunc(ctx, z, ms)
 	}
-	sp, err := e.mulSplit(ctx, x, y, lens, n)
+	// The truncation's window round starts in the multiplication's round:
+	// U knows its part of the split before any message arrives, so its
+	// masked monomials go to N then (winRun.sendU, to N only), and the
+	// window round completes without them (winRun.finishEarly).
+	mOf := shiftsOf(lens, ms)
+	var t *truncRun
+	var w *winRun
+	sp, err := e.mulSplit(ctx, x, y, lens, n, func(sp vm.Vec) error {
+		t = e.newTrunc(e.newCall(), sp, sp, true, mOf, M)
+		t.fill(only(t.segs, e.me))
+		w = t.window()
+		return w.sendU(false)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r0, r1, err := e.shrFlat(ctx, sp, sp, true, shiftsOf(lens, ms), M)
+	t.fill(only(t.segs, Prev(e.me)))
+	t.fill(only(t.segs, Next(e.me)))
+	r0, r1, err := t.run(ctx, w)
 	putBuf(sp.Lo)
 	putBuf(sp.Hi)
 	if err != nil {
@@ -501,8 +515,9 @@ func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm
 }
 
 // mulSplit computes the products of the groups (flat, n elements) in split
-// form: a where this party is the element's U, b elsewhere.
-func (e *Engine) mulSplit(ctx context.Context, x, y []vm.Share, lens []int, n int) (vm.Vec, error) {
+// form: a where this party is the element's U, b elsewhere. afterU runs
+// once this party's a are computed, before anything is received.
+func (e *Engine) mulSplit(ctx context.Context, x, y []vm.Share, lens []int, n int, afterU func(sp vm.Vec) error) (vm.Vec, error) {
 	call := e.newCall()
 	k, kw, me := e.k, e.k/64, e.me
 	xs, ys := make([]vm.Share, len(x)), make([]vm.Share, len(x))
@@ -598,6 +613,9 @@ func (e *Engine) mulSplit(ctx context.Context, x, y []vm.Share, lens []int, n in
 				addMask(z, aR, true)
 			}
 		}
+	}
+	if err := afterU(sp); err != nil {
+		return sp, err
 	}
 	// b = own + the other's, from next (segment me-1) and prev (segment me+1).
 	for _, side := range [2]struct{ s, from int }{{Prev(me), Next(me)}, {Next(me), Prev(me)}} {

@@ -113,46 +113,81 @@ func shiftsOf(lens []int, em []uint) []uint8 {
 // (x0, x1), or, if split, x0 = x1 holds the split itself: a where this
 // party is the element's U, b elsewhere (mulTrunc).
 func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []uint8, M int) (vm.Vec, vm.Vec, error) {
+	t := e.newTrunc(e.newCall(), x0, x1, split, mOf, M)
+	t.fill(t.segs)
+	return t.run(ctx, nil)
+}
+
+// truncRun is an exact truncation (shrFlat) in the making: its compared
+// bits are the low m bits of A' = a + 2^(k-2) (at U) or of B = b, moved to
+// the top of L = M bits; for m = k-1 those of a and b.
+type truncRun struct {
+	e     *Engine
+	call  uint64
+	segs  [3]segment
+	mOf   []uint8
+	M     int
+	x0    vm.Vec
+	x1    vm.Vec
+	split bool
+	rows  []uint64
+	fast  bool // every m = L <= 64, L != k-1
+}
+
+func (e *Engine) newTrunc(call uint64, x0, x1 vm.Vec, split bool, mOf []uint8, M int) *truncRun {
+	segs := segmentsOf(len(mOf))
+	return &truncRun{e: e, call: call, segs: segs, mOf: mOf, M: M, x0: x0, x1: x1, split: split,
+		rows: newRows(segs, M), fast: M <= 64 && M != e.k-1 && uniformM(mOf)}
+}
+
+// sv returns element i's part of the split for this party's role.
+func (t *truncRun) sv(role, i int) u128 {
+	if t.split {
+		return ringElem(t.x0, i)
+	}
+	return t.e.splitVal(role, t.x0, t.x1, i)
+}
+
+// fill computes the rows of the (non-empty) segments of segs.
+func (t *truncRun) fill(segs [3]segment) {
+	e, L := t.e, t.M
 	uk := uint(e.k)
-	n := len(mOf)
-	segs := segmentsOf(n)
-	call := e.newCall()
-	L := M
 	offset := u128{1, 0}.shl(uk - 2)
-	sv := func(role, i int) u128 {
-		if split {
-			return ringElem(x0, i)
-		}
-		return e.splitVal(role, x0, x1, i)
+	if !t.fast {
+		e.buildRows(t.rows, segs, len(t.mOf), L, L, func(role, i int) u128 {
+			v := t.sv(role, i)
+			m := uint(t.mOf[i])
+			if m != uk-1 && role == roleU {
+				v = e.mask(v.add(offset))
+			}
+			return v.low(m).shl(uint(L) - m)
+		})
+		return
 	}
-	// The compared values: the low m bits of A' = a + 2^(k-2) (at U) or of
-	// B = b, moved to the top of L bits; for m = k-1 those of a and b.
-	val := func(role, i int) u128 {
-		v := sv(role, i)
-		m := uint(mOf[i])
-		if m != uk-1 && role == roleU {
-			v = e.mask(v.add(offset))
-		}
-		return v.low(m).shl(uint(L) - m)
+	var offLo uint64
+	if uk == 64 {
+		offLo = offset.lo
 	}
-	var rows []uint64
-	if L <= 64 && uint(L) != uk-1 && uniformM(mOf) { // every m = L
-		m := uint(L)
-		var offLo uint64
-		if uk == 64 {
-			offLo = offset.lo
-		}
-		if split {
-			rows = e.splitRowsOf(segs, x0, L, offLo, m)
-		} else {
-			rows = e.splitRows(segs, x0, x1, L, L, offLo, m, 0)
-		}
+	if t.split {
+		e.splitRowsOf(t.rows, segs, t.x0, L, offLo, uint(L))
 	} else {
-		rows = e.buildRows(segs, n, L, L, val)
+		e.splitRows(t.rows, segs, t.x0, t.x1, L, L, offLo, uint(L), 0)
 	}
+}
+
+// window returns the window evaluation of the carries.
+func (t *truncRun) window() *winRun {
+	return t.e.newWin(t.call, t.segs, t.rows, t.M, gpFn(t.M, cmpWindows(t.M)))
+}
+
+// run computes the carries and injects (rows filled). early, if not nil,
+// is the window evaluation whose U part was sent before (winRun.sendU).
+func (t *truncRun) run(ctx context.Context, early *winRun) (vm.Vec, vm.Vec, error) {
+	e, segs, mOf, M := t.e, t.segs, t.mOf, t.M
+	uk := uint(e.k)
 	// The mixed carries; for m = k-1 the sign a_t ⊕ b_t ⊕ carry.
-	cw, err := e.carries(ctx, call, segs, rows, L, L, true)
-	putBuf(rows)
+	cw, err := e.carries(ctx, t.call, segs, t.rows, M, M, true, early)
+	putBuf(t.rows)
 	if err != nil {
 		return vm.Vec{}, vm.Vec{}, err
 	}
@@ -164,19 +199,18 @@ func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []u
 			}
 			for i := segs[s].lo; i < segs[s].hi; i++ {
 				if uint(mOf[i]) == uk-1 {
-					cw[i/64] ^= sv(role, i).bit(uk-1) << (i % 64)
+					cw[i/64] ^= t.sv(role, i).bit(uk-1) << (i % 64)
 				}
 			}
 		}
 	}
-	return e.inject(ctx, call, segs, &injIn{n: n, z: cw, mOf: mOf, x0: x0, x1: x1, split: split})
+	return e.inject(ctx, t.call, segs, &injIn{n: len(mOf), z: cw, mOf: mOf, x0: t.x0, x1: t.x1, split: t.split})
 }
 
 // splitRowsOf is splitRows for an operand given split (x holds a where
 // this party is U, b elsewhere): the low m = L <= 64 bits, offLo added at U.
-func (e *Engine) splitRowsOf(segs [3]segment, x vm.Vec, L int, offLo uint64, m uint) []uint64 {
+func (e *Engine) splitRowsOf(rows []uint64, segs [3]segment, x vm.Vec, L int, offLo uint64, m uint) {
 	n := x.Len()
-	rows := getBuf(segs[2].b1 * L)
 	var lo, hi [64]uint64
 	mask := ^uint64(0)
 	if m < 64 {
@@ -196,7 +230,6 @@ func (e *Engine) splitRowsOf(segs [3]segment, x vm.Vec, L int, offLo uint64, m u
 			putRows(rows[b*L:], &lo, &hi, L, cnt)
 		}
 	}
-	return rows
 }
 
 // pow2Div returns floor(2^p / d) for p <= 128 and d > 0.
