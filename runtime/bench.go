@@ -77,19 +77,25 @@ func lowWords(x vm.Share) vm.Share { return vm.Share{{Lo: x[0].Lo}, {Lo: x[1].Lo
 type BenchRow struct {
 	Op           string
 	N            int
-	Rounds       int64
-	BytesPerElem float64 // sent by all three parties together
+	Rounds       int64   // of one run
+	BytesPerElem float64 // sent by all three parties together, in one run
 	Time         time.Duration
 	PerSecond    float64 // elements per second
-	Kernels      string
+	// Runs is the number of timed runs: Time and PerSecond are their
+	// median, MinPerSecond and MaxPerSecond their range.
+	Runs                       int
+	MinPerSecond, MaxPerSecond float64
+	Kernels                    string
 }
 
 // Bench runs each named protocol (all of BenchOps when ops is empty) on n
 // random fixed-point-sized elements in ring k, as three parties over nets
 // with the engine options opts, and measures wall time, rounds and bytes of
-// one run after untimed warm-up runs. Under Malicious it measures the
-// verified protocols only, and a run's final check is not included.
-func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string, opts ...EngineOption) ([]BenchRow, error) {
+// runs timed runs (at least one) after untimed warm-up runs; the time is
+// their median. Under Malicious it measures the verified protocols only,
+// and a run's final check is not included.
+func Bench(ctx context.Context, nets [3]Network, k, n, runs int, ops []string, opts ...EngineOption) ([]BenchRow, error) {
+	runs = max(runs, 1)
 	f := 24
 	if k == 64 {
 		f = 16
@@ -156,23 +162,33 @@ func Bench(ctx context.Context, nets [3]Network, k, n int, ops []string, opts ..
 		for p, e := range engines {
 			before[p] = e.Stats()
 		}
-		start := time.Now()
-		err := runOn3(ctx, engines, op, xs, ys, f)
-		el := time.Since(start)
-		if err != nil {
-			return rows, fmt.Errorf("%s: %w", op.Name, err)
+		times := make([]time.Duration, runs)
+		for i := range times {
+			start := time.Now()
+			err := runOn3(ctx, engines, op, xs, ys, f)
+			times[i] = time.Since(start)
+			if err != nil {
+				return rows, fmt.Errorf("%s: %w", op.Name, err)
+			}
 		}
 		var bytes int64
 		for p, e := range engines {
 			bytes += e.Stats().BytesSent - before[p].BytesSent
 		}
-		per := float64(bytes) / float64(n)
+		per := float64(bytes) / float64(n) / float64(runs)
 		if op.Name == "dot" {
-			per = float64(bytes) // one dot product of n elements
+			per = float64(bytes) / float64(runs) // one dot product of n elements
 		}
+		slices.Sort(times)
+		el := times[runs/2]
+		if runs%2 == 0 {
+			el = (times[runs/2-1] + times[runs/2]) / 2
+		}
+		rate := func(d time.Duration) float64 { return float64(n) / d.Seconds() }
 		rows = append(rows, BenchRow{
-			Op: op.Name, N: n, Rounds: engines[0].Stats().Rounds - before[0].Rounds,
-			BytesPerElem: per, Time: el, PerSecond: float64(n) / el.Seconds(), Kernels: vm.KernelsInUse(),
+			Op: op.Name, N: n, Rounds: (engines[0].Stats().Rounds - before[0].Rounds) / int64(runs),
+			BytesPerElem: per, Time: el, PerSecond: rate(el), Runs: runs,
+			MinPerSecond: rate(times[runs-1]), MaxPerSecond: rate(times[0]), Kernels: vm.KernelsInUse(),
 		})
 	}
 	return rows, nil

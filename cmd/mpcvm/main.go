@@ -348,7 +348,7 @@ func printJSON(w io.Writer, res *vm.Result, rounds, bytes int64) error {
 }
 
 func benchCmd(stdout io.Writer) *cobra.Command {
-	var n, ring int
+	var n, ring, runs int
 	var netKind, security string
 	var ops []string
 	cmd := &cobra.Command{
@@ -356,7 +356,8 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 		Short: "Measure the protocols as three parties on this machine",
 		Long: "Measure each protocol on n random elements as three parties in this process,\n" +
 			"over pinned mutual TLS on localhost (--net tls, the default) or in-memory links\n" +
-			"(--net mem), and print rounds, bytes per element, time and throughput.",
+			"(--net mem), and print rounds, bytes per element, time and throughput (the\n" +
+			"median of --runs timed runs, and their range).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if ring != 64 && ring != 128 {
@@ -364,6 +365,9 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 			}
 			if n < 1 {
 				return cli.Usage("--n must be positive")
+			}
+			if runs < 1 {
+				return cli.Usage("--runs must be positive")
 			}
 			sec, err := runtime.ParseSecurity(security)
 			if err != nil {
@@ -391,23 +395,25 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 					nw.Close()
 				}
 			}()
-			rows, err := runtime.Bench(ctx, nets, ring, n, ops, runtime.WithSecurity(sec))
+			rows, err := runtime.Bench(ctx, nets, ring, n, runs, ops, runtime.WithSecurity(sec))
 			if err != nil {
 				return cli.Failed(err)
 			}
-			fmt.Fprintf(stdout, "%-8s %10s %7s %12s %12s %14s  %s\n", "op", "n", "rounds", "bytes/elem", "time", "elem/s", "kernels")
+			fmt.Fprintf(stdout, "%-8s %10s %7s %12s %12s %14s %16s  %s\n", "op", "n", "rounds", "bytes/elem", "time", "elem/s", "range", "kernels")
 			for _, r := range rows {
 				per := fmt.Sprintf("%.1f", r.BytesPerElem)
 				if r.Op == "dot" {
 					per = fmt.Sprintf("%.0f total", r.BytesPerElem)
 				}
-				fmt.Fprintf(stdout, "%-8s %10d %7d %12s %12s %14s  %s\n", r.Op, r.N, r.Rounds, per,
-					r.Time.Round(time.Microsecond), fmt.Sprintf("%.3gM", r.PerSecond/1e6), r.Kernels)
+				fmt.Fprintf(stdout, "%-8s %10d %7d %12s %12s %14s %16s  %s\n", r.Op, r.N, r.Rounds, per,
+					r.Time.Round(time.Microsecond), fmt.Sprintf("%.3gM", r.PerSecond/1e6),
+					fmt.Sprintf("%.3g-%.3gM", r.MinPerSecond/1e6, r.MaxPerSecond/1e6), r.Kernels)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().IntVar(&n, "n", 1_000_000, "elements per operation")
+	cmd.Flags().IntVar(&runs, "runs", 5, "timed runs per operation (after two warm-up runs): time and elem/s are their median, range their slowest and fastest")
 	cmd.Flags().IntVar(&ring, "ring", 128, "ring size: 128 or 64")
 	cmd.Flags().StringVar(&netKind, "net", "tls", "links between the parties: tls (localhost) or mem")
 	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, and, fixmul, ltz, eqz, a2b, open")
