@@ -49,8 +49,9 @@ type injIn struct {
 	z []uint64
 	// truncation (mOf != nil): the operand and the shift of every element;
 	// an element with m = k-1 injects -(c ⊕ d) (its bits hold the sign).
-	mOf    []uint8
-	x0, x1 vm.Vec
+	mOf     []uint8
+	uniform bool // every mOf is the same
+	x0, x1  vm.Vec
 	// split: the operand is given split (shrSplit): x0 = x1 holds a at the
 	// elements where this party is U and b elsewhere.
 	split bool
@@ -603,7 +604,7 @@ func (in *injIn) fast(k int) (int, uint) {
 	if in.mOf == nil {
 		return 1, 0
 	}
-	if in.n == 0 || !uniformM(in.mOf) {
+	if in.n == 0 || !in.uniform {
 		return 0, 0
 	}
 	m := in.mOf[0]

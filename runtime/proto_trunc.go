@@ -131,13 +131,15 @@ type truncRun struct {
 	x1    vm.Vec
 	split bool
 	rows  []uint64
-	fast  bool // every m = L <= 64, L != k-1
+	uni   bool // every m = M
+	fast  bool // and M <= 64, M != k-1
 }
 
 func (e *Engine) newTrunc(call uint64, x0, x1 vm.Vec, split bool, mOf []uint8, M int) *truncRun {
 	segs := segmentsOf(len(mOf))
+	uni := uniformM(mOf)
 	return &truncRun{e: e, call: call, segs: segs, mOf: mOf, M: M, x0: x0, x1: x1, split: split,
-		rows: newRows(segs, M), fast: M <= 64 && M != e.k-1 && uniformM(mOf)}
+		rows: newRows(segs, M), uni: uni, fast: uni && M <= 64 && M != e.k-1}
 }
 
 // sv returns element i's part of the split for this party's role.
@@ -204,7 +206,7 @@ func (t *truncRun) run(ctx context.Context, early *winRun) (vm.Vec, vm.Vec, erro
 			}
 		}
 	}
-	return e.inject(ctx, t.call, segs, &injIn{n: len(mOf), z: cw, mOf: mOf, x0: t.x0, x1: t.x1, split: t.split})
+	return e.inject(ctx, t.call, segs, &injIn{n: len(mOf), z: cw, mOf: mOf, uniform: t.uni, x0: t.x0, x1: t.x1, split: t.split})
 }
 
 // splitRowsOf is splitRows for an operand given split (x holds a where
