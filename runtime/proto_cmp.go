@@ -148,18 +148,12 @@ func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, stride
 // injection's input (injIn.z) whose N and R components may be exchanged:
 // z_U ⊕ z_N (= c) at U, z_R (= d) at N, 0 at R. It owns z.
 func (e *Engine) zOf(segs [3]segment, z [2][]uint64) []uint64 {
-	w := make([]uint64, segs[2].b1)
+	w := e.mixedWords(segs, z)
 	for s := range 3 {
-		b0, b1 := segs[s].b0, segs[s].b1
-		switch e.role(s) {
-		case roleU:
-			vm.Xor64(w[b0:b1], z[0][b0:b1], z[1][b0:b1])
-		case roleN:
-			copy(w[b0:b1], z[1][b0:b1])
+		if e.role(s) == roleR {
+			clear(w[segs[s].b0:segs[s].b1])
 		}
 	}
-	putBuf(z[0])
-	putBuf(z[1])
 	return w
 }
 
@@ -194,15 +188,10 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 	x0, x1 := e.flatShares(x)
 	segs := segmentsOf(x0.Len())
 	call := e.newCall()
-	k := e.k
-	rows := e.splitRows(newRows(segs, k), segs, x0, x1, k, k, 0, 64, 0)
-	sign, err := e.carries(ctx, call, segs, rows, k, k-1, true, nil)
+	sign, err := e.signBits(ctx, call, segs, x0, x1, true)
 	if err != nil {
-		putBuf(rows)
 		return nil, err
 	}
-	e.xorLocal(segs, sign, func(b int) uint64 { return rows[b*k+k-1] })
-	putBuf(rows)
 	r0, r1, err := e.inject(ctx, call, segs, &injIn{n: x0.Len(), z: sign})
 	if err != nil {
 		return nil, err
@@ -212,17 +201,23 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 
 // signBits computes the sign bits of x0 + x1 + x2 in mixed form (one word
 // per block: c at U, d at N and R, for each segment's U): the window round
-// on the low k-1 bits and the carry tree, log2(k) - 1 rounds.
-func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec) ([]uint64, error) {
+// on the low k-1 bits and the carry tree, log2(k) - 1 rounds; with z, as
+// an injection's input (carries).
+func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec, z bool) ([]uint64, error) {
 	k := e.k
 	rows := e.splitRows(newRows(segs, k), segs, x0, x1, k, k, 0, 64, 0)
 	defer putBuf(rows)
-	sign, err := e.carries(ctx, call, segs, rows, k, k-1, false, nil)
+	sign, err := e.carries(ctx, call, segs, rows, k, k-1, z, nil)
 	if err != nil {
 		return nil, err
 	}
+	top := func(b int) uint64 { return rows[b*k+k-1] }
+	if z {
+		e.xorLocal(segs, sign, top)
+		return sign, nil
+	}
 	for b := range sign {
-		sign[b] ^= rows[b*k+k-1]
+		sign[b] ^= top(b)
 	}
 	return sign, nil
 }

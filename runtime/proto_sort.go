@@ -347,7 +347,7 @@ func (st *sorter) split(s sortSeg, lt []uint64, j int, next []sortSeg) ([]sortSe
 func (e *Engine) openSigns(ctx context.Context, x0, x1 vm.Vec) ([]uint64, error) {
 	n := x0.Len()
 	segs := segmentsOf(n)
-	sign, err := e.signBits(ctx, e.newCall(), segs, x0, x1)
+	sign, err := e.signBits(ctx, e.newCall(), segs, x0, x1, false)
 	if err != nil {
 		return nil, err
 	}

@@ -377,7 +377,7 @@ func (e *Engine) IDiv(ctx context.Context, x []vm.Share, d []vm.Vec) ([]vm.Share
 	for s, sg := range segs {
 		segs3[s] = segment{lo: 3 * sg.lo, hi: 3 * sg.hi, b0: 3 * sg.lo / 64, b1: (3*sg.hi + 63) / 64}
 	}
-	sign, err := e.signBits(ctx, call, segs3, c0, c1)
+	sign, err := e.signBits(ctx, call, segs3, c0, c1, false)
 	if err != nil {
 		return nil, err
 	}
