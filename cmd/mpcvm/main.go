@@ -413,7 +413,7 @@ func benchCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "n", 1_000_000, "elements per operation")
-	cmd.Flags().IntVar(&runs, "runs", 5, "timed runs per operation (after two warm-up runs): time and elem/s are their median, range their slowest and fastest")
+	cmd.Flags().IntVar(&runs, "runs", 5, "timed runs per operation (after about a second of warm-up runs): time and elem/s are their median, range their slowest and fastest")
 	cmd.Flags().IntVar(&ring, "ring", 128, "ring size: 128 or 64")
 	cmd.Flags().StringVar(&netKind, "net", "tls", "links between the parties: tls (localhost) or mem")
 	cmd.Flags().StringSliceVar(&ops, "op", nil, "operations to run (default all): mul, dot, and, fixmul, ltz, eqz, a2b, open")
