@@ -28,8 +28,10 @@ package runtime
 // 2, 3 of segment s), ρ_N from the key of U and N (4). N sees e0, D, e1
 // masked by σ0, σ2, σ1 and S masked by ρ_U; R sees T masked by ρ_N; z_N
 // and z_R carry the zero sharing of the pair the receiver lacks; U
-// receives nothing. Ring values of a segment are laid out as all its low
-// words, then (k = 128) all its high words, in streams and messages.
+// receives nothing. Ring values are laid out as all their low words, then
+// (k = 128) all their high words: a segment's in messages and in the
+// streams of ρ_U and ρ_N, each chunk of injChunk elements' in the streams
+// of σ0 and σ2.
 // Compared with a one-round injection in which U sends its masked values
 // to both N and R, this sends one ring element (and the packed a_t) fewer
 // per bit, in as many rounds.
