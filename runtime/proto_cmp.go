@@ -88,10 +88,11 @@ func putRows(r []uint64, lo, hi *[64]uint64, L, cnt int) {
 	}
 }
 
-// splitRows is buildRows for the split values themselves (a at U, b at N
-// and R) on all k bits, or with an offset added at U and only the low L <=
-// 64 bits, shifted up by sh (truncation by one m: L - m = sh).
-func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, stride, L int, offLo uint64, m, sh uint) []uint64 {
+// splitRows is buildRows for the split values themselves (a = x0 + x1 at
+// U, b at N and R; if split, the operand is given split and x0 = x1 holds
+// a or b) on all k bits, or with an offset added at U and only the low L
+// <= 64 bits, shifted up by sh (truncation by one m: L - m = sh).
+func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, split bool, stride, L int, offLo uint64, m, sh uint) []uint64 {
 	n := x0.Len()
 	var lo, hi [64]uint64
 	mask := ^uint64(0)
@@ -104,6 +105,13 @@ func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, stride
 			base := 64 * b
 			cnt := min(64, n-base)
 			xl0, xl1 := x0.Lo[base:base+cnt], x1.Lo[base:base+cnt]
+			xh1 := x1.Hi
+			if xh1 != nil {
+				xh1 = xh1[base : base+cnt]
+			}
+			if split && role == roleU { // a itself
+				xl1, xh1 = zeroWords[:cnt], zeroWords[:cnt]
+			}
 			switch {
 			case L <= 64 && role == roleU:
 				for i := range cnt {
@@ -118,7 +126,7 @@ func (e *Engine) splitRows(rows []uint64, segs [3]segment, x0, x1 vm.Vec, stride
 					lo[i] = xl0[i] & mask << sh
 				}
 			case role == roleU && x0.Hi != nil:
-				xh0, xh1 := x0.Hi[base:base+cnt], x1.Hi[base:base+cnt]
+				xh0 := x0.Hi[base : base+cnt]
 				for i := range cnt {
 					var c uint64
 					lo[i], c = bits.Add64(xl0[i], xl1[i], 0)
@@ -205,7 +213,7 @@ func (e *Engine) ltz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 // an injection's input (carries).
 func (e *Engine) signBits(ctx context.Context, call uint64, segs [3]segment, x0, x1 vm.Vec, z bool) ([]uint64, error) {
 	k := e.k
-	rows := e.splitRows(newRows(segs, k), segs, x0, x1, k, k, 0, 64, 0)
+	rows := e.splitRows(newRows(segs, k), segs, x0, x1, false, k, k, 0, 64, 0)
 	defer putBuf(rows)
 	sign, err := e.carries(ctx, call, segs, rows, k, k-1, z, nil)
 	if err != nil {
@@ -309,16 +317,6 @@ func (e *Engine) eqz(ctx context.Context, x []vm.Share) ([]vm.Share, error) {
 		return nil, err
 	}
 	return groupShares(r0, r1, lens), nil
-}
-
-// uniformM reports whether every element shifts by the same m.
-func uniformM(mOf []uint8) bool {
-	for _, m := range mOf {
-		if m != mOf[0] {
-			return false
-		}
-	}
-	return true
 }
 
 // segOf returns the segment of element i.

@@ -41,7 +41,7 @@ func (e *Engine) A2B(ctx context.Context, x []vm.Share, ws []uint) ([]vm.Share, 
 	call := e.newCall()
 	nb := segs[2].b1
 	// the window round: in-window prefixes and the propagate bits
-	rows := e.splitRows(newRows(segs, L), segs, x0, x1, L, L, 0, uint(min(L, 64)), 0)
+	rows := e.splitRows(newRows(segs, L), segs, x0, x1, false, L, L, 0, uint(min(L, 64)), 0)
 	f := prefixFn(L)
 	y, err := e.winRound(ctx, call, segs, rows, L, f)
 	putBuf(rows)

@@ -175,8 +175,11 @@ func (e *Engine) inject(ctx context.Context, call uint64, segs [3]segment, in *i
 	k := e.k
 	r := &injRun{e: e, in: in, k: k, kw: k / 64, uk: uint(k), call: call, segs: segs}
 	r.path, r.m = in.fast(k)
-	if in.trunc() {
-		for s := range 3 {
+	for s := range 3 {
+		switch {
+		case in.trunc() && in.uniform && in.n > 0:
+			r.w1Tot[s] = int(in.w1(0, k)) * segs[s].n()
+		case in.trunc():
 			for i := segs[s].lo; i < segs[s].hi; i++ {
 				r.w1Tot[s] += int(in.w1(i, k))
 			}

@@ -466,7 +466,7 @@ var _ vm.MulTruncer = (*Engine)(nil)
 // floor(x·y / 2^m) exactly for products in [-2^(k-2), 2^(k-2)), per group.
 // Groups with m = 0 or no elements fall back to Mul then Trunc.
 func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm.Share, error) {
-	M, n := 0, 0
+	n := 0
 	lens := make([]int, len(x))
 	fuse := true
 	for g := range x {
@@ -478,7 +478,6 @@ func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm
 		if ms[g] == 0 || ms[g] >= uint(e.k) || lens[g] == 0 {
 			fuse = false
 		}
-		M = max(M, int(ms[g]))
 	}
 	if !fuse || n == 0 {
 		z, err := e.Mul(ctx, x, y)
@@ -491,11 +490,11 @@ func (e *Engine) MulTrunc(ctx context.Context, x, y []vm.Share, ms []uint) ([]vm
 	// U knows its part of the split before any message arrives, so its
 	// masked monomials go to N then (winRun.sendU, to N only), and the
 	// window round completes without them (winRun.finishEarly).
-	mOf := shiftsOf(lens, ms)
+	sh := shiftsOf(lens, ms)
 	var t *truncRun
 	var w *winRun
 	sp, err := e.mulSplit(ctx, x, y, lens, n, func(sp vm.Vec) error {
-		t = e.newTrunc(e.newCall(), sp, sp, true, mOf, M)
+		t = e.newTrunc(e.newCall(), sp, sp, true, sh)
 		t.fill(only(t.segs, e.me))
 		w = t.window()
 		return w.sendU(false)

@@ -72,8 +72,7 @@ func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 	}
 	lens := shareLens(act)
 	x0, x1 := e.flatShares(act)
-	mOf := shiftsOf(lens, em)
-	r0, r1, err := e.shrFlat(ctx, x0, x1, false, mOf, M)
+	r0, r1, err := e.shrFlat(ctx, x0, x1, false, shiftsOf(lens, em))
 	if err != nil {
 		return nil, err
 	}
@@ -90,30 +89,47 @@ func (e *Engine) shr(ctx context.Context, x []vm.Share, ms []uint) ([]vm.Share, 
 	return rs, nil
 }
 
-// shiftsOf returns the shift of every element of the concatenated groups.
-func shiftsOf(lens []int, em []uint) []uint8 {
-	n := 0
-	for _, l := range lens {
+// shifts are the shifts of a truncation's elements.
+type shifts struct {
+	of      []uint8 // of every element of the concatenated groups
+	max     int
+	uniform bool // every element shifts by max
+}
+
+// shiftsOf returns the shifts of the concatenated groups (lens[g] elements
+// shifted by em[g]).
+func shiftsOf(lens []int, em []uint) shifts {
+	sh := shifts{uniform: true}
+	n, first := 0, -1
+	for g, l := range lens {
 		n += l
+		if l == 0 {
+			continue
+		}
+		sh.max = max(sh.max, int(em[g]))
+		if first < 0 {
+			first = int(em[g])
+		}
+		sh.uniform = sh.uniform && int(em[g]) == first
 	}
-	mOf := make([]uint8, n)
+	sh.of = make([]uint8, n)
 	off := 0
 	for g, l := range lens {
 		for i := range l {
-			mOf[off+i] = uint8(em[g])
+			sh.of[off+i] = uint8(em[g])
 		}
 		off += l
 	}
-	return mOf
+	return sh
 }
 
-// shrFlat truncates the n = len(mOf) elements of one flat operand, element
-// i by mOf[i] in [1, k) (M the largest), and returns this party's
-// components of the results. The operand is its replicated components
+// shrFlat truncates the n = len(sh.of) elements of one flat operand,
+// element i by sh.of[i] in [1, k), and returns this party's components of
+// the results. The operand is its replicated components
 // (x0, x1), or, if split, x0 = x1 holds the split itself: a where this
 // party is the element's U, b elsewhere (mulTrunc).
-func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, mOf []uint8, M int) (vm.Vec, vm.Vec, error) {
-	t := e.newTrunc(e.newCall(), x0, x1, split, mOf, M)
+func (e *Engine) shrFlat(ctx context.Context, x0, x1 vm.Vec, split bool, sh shifts) (vm.Vec, vm.Vec, error) {
+	t := e.newTrunc(e.newCall(), x0, x1, split, sh)
 	t.fill(t.segs)
 	return t.run(ctx, nil)
 }
@@ -135,11 +151,10 @@ type truncRun struct {
 	fast  bool // and M <= 64, M != k-1
 }
 
-func (e *Engine) newTrunc(call uint64, x0, x1 vm.Vec, split bool, mOf []uint8, M int) *truncRun {
-	segs := segmentsOf(len(mOf))
-	uni := uniformM(mOf)
-	return &truncRun{e: e, call: call, segs: segs, mOf: mOf, M: M, x0: x0, x1: x1, split: split,
-		rows: newRows(segs, M), uni: uni, fast: uni && M <= 64 && M != e.k-1}
+func (e *Engine) newTrunc(call uint64, x0, x1 vm.Vec, split bool, sh shifts) *truncRun {
+	segs := segmentsOf(len(sh.of))
+	return &truncRun{e: e, call: call, segs: segs, mOf: sh.of, M: sh.max, x0: x0, x1: x1, split: split,
+		rows: newRows(segs, sh.max), uni: sh.uniform, fast: sh.uniform && sh.max <= 64 && sh.max != e.k-1}
 }
 
 // sv returns element i's part of the split for this party's role.
@@ -170,11 +185,7 @@ func (t *truncRun) fill(segs [3]segment) {
 	if uk == 64 {
 		offLo = offset.lo
 	}
-	if t.split {
-		e.splitRowsOf(t.rows, segs, t.x0, L, offLo, uint(L))
-	} else {
-		e.splitRows(t.rows, segs, t.x0, t.x1, L, L, offLo, uint(L), 0)
-	}
+	e.splitRows(t.rows, segs, t.x0, t.x1, t.split, L, L, offLo, uint(L), 0)
 }
 
 // window returns the window evaluation of the carries.
@@ -207,31 +218,6 @@ func (t *truncRun) run(ctx context.Context, early *winRun) (vm.Vec, vm.Vec, erro
 		}
 	}
 	return e.inject(ctx, t.call, segs, &injIn{n: len(mOf), z: cw, mOf: mOf, uniform: t.uni, x0: t.x0, x1: t.x1, split: t.split})
-}
-
-// splitRowsOf is splitRows for an operand given split (x holds a where
-// this party is U, b elsewhere): the low m = L <= 64 bits, offLo added at U.
-func (e *Engine) splitRowsOf(rows []uint64, segs [3]segment, x vm.Vec, L int, offLo uint64, m uint) {
-	n := x.Len()
-	var lo, hi [64]uint64
-	mask := ^uint64(0)
-	if m < 64 {
-		mask = 1<<m - 1
-	}
-	for s := range 3 {
-		off := uint64(0)
-		if e.role(s) == roleU {
-			off = offLo
-		}
-		for b := segs[s].b0; b < segs[s].b1; b++ {
-			base := 64 * b
-			cnt := min(64, n-base)
-			for i, v := range x.Lo[base : base+cnt] {
-				lo[i] = (v + off) & mask
-			}
-			putRows(rows[b*L:], &lo, &hi, L, cnt)
-		}
-	}
 }
 
 // pow2Div returns floor(2^p / d) for p <= 128 and d > 0.

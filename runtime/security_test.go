@@ -45,6 +45,16 @@ func simSecure(t *testing.T, ring int, src, csv string, opts ...EngineOption) (g
 	return got, want, st, err
 }
 
+// requireMaliciousMatches runs src on csv under the malicious model and
+// requires the reference executor's outputs exactly.
+func requireMaliciousMatches(t *testing.T, ring int, src, csv, what string) {
+	t.Helper()
+	got, want, st, err := simSecure(t, ring, src, csv, WithSecurity(Malicious))
+	require.NoError(t, err, what)
+	require.Equal(t, string(want.JSON()), string(got.JSON()), what)
+	t.Logf("%s: %d rounds, %d bytes", what, st.Rounds, st.BytesSent)
+}
+
 func TestMaliciousHonestRun(t *testing.T) {
 	for _, ring := range []int{128, 64} {
 		csv := secData
@@ -175,10 +185,7 @@ func TestMaliciousMulMatchesPlain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for _, ring := range []int{128, 64} {
 		for _, rows := range []int{1, 2, 9, 1000, 5000} {
-			got, want, st, err := simSecure(t, ring, mulProg, mulData(ring, rows, rng), WithSecurity(Malicious))
-			require.NoError(t, err, "ring %d, %d rows", ring, rows)
-			require.Equal(t, string(want.JSON()), string(got.JSON()), "ring %d, %d rows", ring, rows)
-			t.Logf("ring %d, %d rows: %d rounds, %d bytes", ring, rows, st.Rounds, st.BytesSent)
+			requireMaliciousMatches(t, ring, mulProg, mulData(ring, rows, rng), fmt.Sprintf("ring %d, %d rows", ring, rows))
 		}
 	}
 }
@@ -226,10 +233,7 @@ func TestMaliciousConvMatchesPlain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, ring := range []int{128, 64} {
 		for _, rows := range []int{1, 9, 300} {
-			got, want, st, err := simSecure(t, ring, convProg, convData(ring, rows, rng), WithSecurity(Malicious))
-			require.NoError(t, err, "ring %d, %d rows", ring, rows)
-			require.Equal(t, string(want.JSON()), string(got.JSON()), "ring %d, %d rows", ring, rows)
-			t.Logf("ring %d, %d rows: %d rounds, %d bytes", ring, rows, st.Rounds, st.BytesSent)
+			requireMaliciousMatches(t, ring, convProg, convData(ring, rows, rng), fmt.Sprintf("ring %d, %d rows", ring, rows))
 		}
 	}
 }
@@ -266,10 +270,7 @@ func TestMaliciousTruncMatchesPlain(t *testing.T) {
 		for range 200 {
 			fmt.Fprintf(&sb, "%g,%g,%d\n", rng.Float64()*float64(bound)-float64(bound)/2, rng.NormFloat64()*100, rng.Int64()>>2)
 		}
-		got, want, st, err := simSecure(t, ring, fixProg, sb.String(), WithSecurity(Malicious))
-		require.NoError(t, err, "ring %d", ring)
-		require.Equal(t, string(want.JSON()), string(got.JSON()), "ring %d", ring)
-		t.Logf("ring %d: %d rounds, %d bytes", ring, st.Rounds, st.BytesSent)
+		requireMaliciousMatches(t, ring, fixProg, sb.String(), fmt.Sprintf("ring %d", ring))
 	}
 }
 
@@ -338,9 +339,7 @@ func TestMaliciousSortMatchesPlain(t *testing.T) {
 				}
 				fmt.Fprintf(&sb, "%d,%d.5\n", k, i)
 			}
-			got, want, _, err := simSecure(t, ring, prog, sb.String(), WithSecurity(Malicious))
-			require.NoError(t, err, "ring %d n %d", ring, n)
-			require.Equal(t, string(want.JSON()), string(got.JSON()), "ring %d n %d", ring, n)
+			requireMaliciousMatches(t, ring, prog, sb.String(), fmt.Sprintf("ring %d n %d", ring, n))
 		}
 	}
 }
